@@ -7,8 +7,11 @@ on stderr and exits with status 2.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
+import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from .errors import InputError
 
@@ -57,7 +60,95 @@ def _add_common(p: argparse.ArgumentParser, generations: int, trajectories: int)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
-COMMANDS: dict[str, Callable[[Sequence[str]], int]] = {}
+def default_out(*parts: object) -> Path:
+    """A new folder ``runs/<time>-<parts>`` (never an existing one)."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    slug = "-".join(re.sub(r"[^A-Za-z0-9.]+", "_", str(p)).strip("_") for p in parts)
+    out = Path("runs") / f"{stamp}-{slug}"
+    n = 1
+    while out.exists():
+        n += 1
+        out = Path("runs") / f"{stamp}-{slug}-{n}"
+    return out
+
+
+def _run_parser() -> argparse.ArgumentParser:
+    from .loop import SAMPLING_SCHEMES
+    from .tokenize import SEGMENTS, TOKENIZERS
+
+    p = _Parser(prog=PROG, description=(
+        "Recursively retrain a maximum-likelihood n-gram model on its own samples and compare the "
+        "distinct words of every generation with Corollaries 1 and 2 of Suresh et al. (2025). "
+        "Other commands: simulate, report (run '%(prog)s COMMAND --help')."))
+    p.add_argument("--corpus", help="a text file, a folder of .txt files, or a registered corpus "
+                   "such as wikitext-2 or wikitext-2:valid (default: Python's embedded help topics)")
+    p.add_argument("--data-dir", help="where registered corpora live (default $NGRAM_COLLAPSE_DATA)")
+    p.add_argument("--max-words", type=positive_int, help="keep only the first W words")
+    p.add_argument("--tokenizer", choices=TOKENIZERS, default="whitespace", help="default: whitespace")
+    p.add_argument("--lowercase", action="store_true", help="lower-case the text first")
+    p.add_argument("--segment", choices=SEGMENTS, default="line",
+                   help="one sequence per line (default) or per sentence (NLTK Punkt)")
+    p.add_argument("--encoding-errors", choices=("strict", "replace"), default="strict",
+                   help="undecodable bytes: stop with an error (default) or replace them")
+    p.add_argument("--order", type=positive_int, default=1, help="n-gram order (default 1)")
+    p.add_argument("--sampling", choices=SAMPLING_SCHEMES, default="multinomial",
+                   help="sample size rule: multinomial = the original size every generation "
+                   "(default), poisson = Poisson(previous size)")
+    p.add_argument("--jobs", type=positive_int, default=1, help="local processes (default 1)")
+    p.add_argument("--no-plot", action="store_true", help="do not write survival.png")
+    _add_common(p, generations=10, trajectories=5)
+    return p
+
+
+def run_command(argv: Sequence[str]) -> int:
+    """``python -m ngram_collapse [options]``: the recursive n-gram run."""
+    args = _run_parser().parse_args(argv)
+    from .corpus import DEFAULT_CORPUS, load_sequences
+    from .experiment import run_experiment
+    from .ngram import MAX_ORDER
+    from .output import atomic_folder, check_writable, format_table, write_csv, write_json
+
+    if args.order > MAX_ORDER:
+        raise InputError(f"--order must be at most {MAX_ORDER}, not {args.order}")
+    corpus = args.corpus or DEFAULT_CORPUS
+    out = Path(args.out) if args.out else default_out(corpus, f"n{args.order}", args.sampling)
+    check_writable(out)
+    data = load_sequences(args.corpus, tokenizer=args.tokenizer, lowercase=args.lowercase,
+                          segment=args.segment, max_words=args.max_words, data_dir=args.data_dir,
+                          encoding_errors=args.encoding_errors)
+    config = {"corpus": corpus, "tokenizer": args.tokenizer, "lowercase": args.lowercase,
+              "segment": args.segment, "max_words": args.max_words}
+    result = run_experiment(data, args.order, generations=args.generations,
+                            trajectories=args.trajectories, sampling=args.sampling, seed=args.seed,
+                            jobs=args.jobs, progress=not args.quiet, config=config)
+    summary = result.summary()
+    print(f"{corpus}: {result.tokens} words, {result.vocab_size} distinct; order {args.order}, "
+          f"{args.sampling} sampling, {args.trajectories} trajectories")
+    print(format_table(*_survival_table(summary)))
+    with atomic_folder(out) as tmp:
+        write_csv(tmp / "generations.csv",
+                  ("trajectory", "generation", "tokens", "distinct_words", "distinct_ngrams"),
+                  result.generation_rows())
+        write_json(tmp / "summary.json", summary)
+        if not args.no_plot:
+            from .plot import plot_survival
+
+            plot_survival(summary, tmp / "survival.png")
+    print(f"wrote {out}")
+    return 0
+
+
+def _survival_table(summary: dict) -> tuple[list[str], list[list]]:
+    """Header and rows of the per-generation table printed by a run."""
+    m = summary["vocab_size"]
+    rows = summary["generations"]
+    theory = ["expected"] if "expected" in rows[0] else ["bound_lower", "bound_upper"]
+    header = ["k", "distinct", "sd", "fraction"] + [f"{t} fraction" for t in theory]
+    return header, [[r["generation"], round(r["distinct_mean"], 1), round(r["distinct_std"], 1),
+                     r["distinct_mean"] / m] + [r[t] / m for t in theory] for r in rows]
+
+
+COMMANDS: dict[str, Callable[[Sequence[str]], int]] = {"run": run_command}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -128,7 +128,11 @@ def _hub_lines(path: str, config: str, split: str, field: str) -> Iterator[str]:
     """Lines of a corpus on the Hugging Face hub, read through ``datasets``."""
     try:
         import datasets
+        import huggingface_hub
 
+        # The error below is the one line the user sees: no retry warnings from the hub client.
+        datasets.logging.set_verbosity_error()
+        huggingface_hub.utils.logging.set_verbosity_error()
         data = datasets.load_dataset(path, config, split=split)
     except Exception as e:  # datasets raises many types when offline; all mean the same here
         reason = str(e).splitlines()[0] if str(e) else type(e).__name__

@@ -205,7 +205,8 @@ def run_experiment(
 def _progress_bar(total: int, enabled: bool):
     from tqdm import tqdm
 
-    return tqdm(total=total, disable=not enabled, unit="gen", desc="generations", leave=False)
+    # disable=None: shown only when stderr is a terminal
+    return tqdm(total=total, disable=None if enabled else True, unit="gen", desc="generations", leave=False)
 
 
 def _versions() -> dict[str, str]:

@@ -75,7 +75,7 @@ def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[Any]]) 
 
 
 def format_table(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
-    """Right-aligned plain-text table; floats with 4 significant digits, None as '-'."""
+    """Right-aligned plain-text table; floats with 4 significant digits (one decimal from 1000 up), None as '-'."""
     cells = [[_cell(v) for v in r] for r in rows]
     widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(header)]
     lines = ["  ".join(h.rjust(w) for h, w in zip(header, widths))]
@@ -87,5 +87,5 @@ def _cell(v: Any) -> str:
     if v is None:
         return "-"
     if isinstance(v, float):
-        return f"{v:.4g}"
+        return f"{v:.1f}" if abs(v) >= 1000 else f"{v:.4g}"
     return str(v)
