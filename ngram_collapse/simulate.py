@@ -96,12 +96,12 @@ def simulate(model: str, generations: int | None = None, trajectories: int | Non
     return sim.run(generations=generations, trajectories=trajectories, seed=seed, **{**known, **options})
 
 
-def _measure(model: Any, data: Any, size: Any, generations: int, rng: np.random.Generator,
+def _measure(model: Any, data: Any, size: Any, generations: int, trajectories: int, rng: np.random.Generator,
              measure: Callable[[Counts], NDArray[Any]], sampling: str = "multinomial") -> NDArray[np.float64]:
     """Run the loop; ``measure`` of every generation k = 1..K, shape (K, trajectories)."""
     runs = recursive_training(model, data, size, generations, rng, sampling)
     next(runs)  # generation 0 is the original data
-    return np.array([measure(gen.data) for gen in runs], dtype=float).reshape(generations, -1)
+    return np.array([measure(gen.data) for gen in runs], dtype=float).reshape(generations, trajectories)
 
 
 def _summary(model: str, parameters: Mapping[str, Any], label: str, quantity: str, log_y: bool,
@@ -145,7 +145,7 @@ def run_bernoulli(generations: int, trajectories: int, seed: int, p0: float, n: 
     else:
         def measure(d: Counts) -> NDArray[Any]:
             return d.counts > 0
-    values = _measure(model, original, n, generations, rng, measure)
+    values = _measure(model, original, n, generations, trajectories, rng, measure)
     k = np.arange(1, generations + 1)
     if both_sides:
         lower, upper = bounds.theorem1_two_sided_bounds(p0, n, k)
@@ -175,7 +175,7 @@ def run_poisson(generations: int, trajectories: int, seed: int, lam0: float, n: 
     _check_n(n)
     rng = np.random.default_rng(np.random.SeedSequence(seed))
     model = Poisson(np.full(trajectories, lam0))
-    values = _measure(model, Counts(np.full(trajectories, n * lam0), n), n, generations, rng,
+    values = _measure(model, Counts(np.full(trajectories, n * lam0), n), n, generations, trajectories, rng,
                       lambda d: d.counts > 0)
     k = np.arange(1, generations + 1)
     lower, upper = bounds.theorem2_envelope(lam0, n, k)
@@ -209,7 +209,7 @@ def run_zipf(generations: int, trajectories: int, seed: int, m: int, a: float, b
     rng = np.random.default_rng(run_seed)
     model = Categorical(np.tile(counts / n, (trajectories, 1)))
     original = Counts(np.tile(counts, (trajectories, 1)), np.full(trajectories, n))
-    values = _measure(model, original, original.size, generations, rng,
+    values = _measure(model, original, original.size, generations, trajectories, rng,
                       lambda d: (d.counts > 0).sum(axis=1) / present, sampling)
     k = np.arange(1, generations + 1)
     if sampling == "multinomial":
