@@ -89,7 +89,8 @@ def theorem1_bounds(p0: ArrayLike, n: ArrayLike, k: ArrayLike) -> tuple[NDArray[
     return 1.0 - e, 1.0 - factor * e
 
 
-def theorem1_two_sided_bounds(p0: ArrayLike, n: ArrayLike, k: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+def theorem1_two_sided_bounds(p0: ArrayLike, n: ArrayLike,
+                              k: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Bounds on Pr(P_k not in {0, 1}) for Bernoulli recursive training (Theorem 1, both sides).
 
     With q0 = 1 - p0, applying Theorem 1 to P_k and to 1 - P_k:
@@ -213,10 +214,11 @@ class WrightFisher:
     exactly by iterating the transition matrix.
 
     The matrix is never built dense. Row j is the Binomial(n, j/n) pmf, kept only on
-    j +- (10 sd + 10) with sd = sqrt(j (1 - j/n)), which leaves out less than 1e-19 of each row's mass;
-    rows are built on demand (computed from log-factorials) for the range of states that carries
-    probability, and probabilities below ``prune`` are dropped from the state distribution. Both
-    truncations together change the results by less than about 1e-12.
+    j +- (10 sd + 10) with sd = sqrt(j (1 - j/n)), which leaves out less than about 1e-19 of each
+    row's mass; rows are built on demand for the range of states that carries probability, and
+    probabilities below ``prune`` are dropped from the state distribution. The pmf is computed from
+    log-factorials (``math.lgamma``), whose rounding dominates the error: relative error about 1e-14
+    at n = 30, 1e-10 after 50 generations at n = 10^4 (checked against scipy's binomial pmf).
     """
 
     def __init__(self, n: int, prune: float = 1e-20) -> None:

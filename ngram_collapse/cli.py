@@ -104,7 +104,9 @@ def simulate_command(argv: Sequence[str]) -> int:
                        seed=args.seed, **{opt.name: getattr(args, opt.name) for opt in sim.options})
     rows = summary["generations"]
     columns = [c for c in rows[0] if any(r[c] is not None for r in rows)] if rows else ["generation"]
-    shown = rows if len(rows) <= 30 else [rows[i - 1] for i in sorted({round(len(rows) ** (j / 29)) for j in range(30)})]
+    # long runs: about 30 generations, spaced geometrically
+    shown = rows if len(rows) <= 30 else [
+        rows[i - 1] for i in sorted({round(len(rows) ** (j / 29)) for j in range(30)})]
     print(summary["label"], "-", summary["quantity"])
     print(output.format_table(columns, [[r[c] for c in columns] for r in shown]))
     if len(shown) < len(rows):
