@@ -12,6 +12,8 @@ for k = 1..K, where ``survival`` is the simulated mean over trajectories of the 
 
 New models are added with :func:`register` (a :class:`Simulation`: a run function returning the
 summary, its options, and default sizes); the command line builds its options from the registry.
+A run function typically builds a batch model, calls :func:`measure_generations`, computes its theory
+over k = 1..K and returns :func:`make_summary`.
 """
 from __future__ import annotations
 
@@ -96,17 +98,26 @@ def simulate(model: str, generations: int | None = None, trajectories: int | Non
     return sim.run(generations=generations, trajectories=trajectories, seed=seed, **{**known, **options})
 
 
-def _measure(model: Any, data: Any, size: Any, generations: int, trajectories: int, rng: np.random.Generator,
-             measure: Callable[[Counts], NDArray[Any]], sampling: str = "multinomial") -> NDArray[np.float64]:
-    """Run the loop; ``measure`` of every generation k = 1..K, shape (K, trajectories)."""
+def measure_generations(model: Any, data: Any, size: Any, generations: int, trajectories: int,
+                        rng: np.random.Generator, measure: Callable[[Any], NDArray[Any]],
+                        sampling: str = "multinomial") -> NDArray[np.float64]:
+    """Run a batch model on the shared loop; ``measure`` of every generation k = 1..K, shape (K, trajectories).
+
+    ``measure(data)`` maps a generation's data to one number per trajectory (e.g. survival indicators).
+    """
     runs = recursive_training(model, data, size, generations, rng, sampling)
     next(runs)  # generation 0 is the original data
     return np.array([measure(gen.data) for gen in runs], dtype=float).reshape(generations, trajectories)
 
 
-def _summary(model: str, parameters: Mapping[str, Any], label: str, quantity: str, log_y: bool,
-             values: NDArray[np.float64], theory: Mapping[str, NDArray[np.float64] | None]) -> dict[str, Any]:
-    """The summary dict from the measured ``values`` (K, T) and theory arrays over k = 1..K."""
+def make_summary(model: str, parameters: Mapping[str, Any], label: str, quantity: str, log_y: bool,
+                 values: NDArray[np.float64], theory: Mapping[str, NDArray[np.float64] | None]) -> dict[str, Any]:
+    """The summary dict (module docstring) from measured ``values`` (K, T) and theory arrays over k = 1..K.
+
+    ``theory`` maps row keys (``bound_lower``, ``bound_upper``, ``exact``, ...) to arrays of length K,
+    or to ``None`` where no theory is known; ``survival`` and ``stderr`` are the mean over trajectories
+    and its standard error (``None`` for a single trajectory).
+    """
     generations, trajectories = values.shape
     mean = values.mean(axis=1)
     stderr = values.std(axis=1, ddof=1) / np.sqrt(trajectories) if trajectories > 1 else None
@@ -121,8 +132,8 @@ def _summary(model: str, parameters: Mapping[str, Any], label: str, quantity: st
 
 
 def _check_n(n: int) -> None:
-    if n < 1:
-        raise InputError(f"n must be >= 1, not {n}")
+    if n < 1 or int(n) != n:
+        raise InputError(f"n must be an integer >= 1, not {n}")
 
 
 def run_bernoulli(generations: int, trajectories: int, seed: int, p0: float, n: int,
@@ -145,7 +156,7 @@ def run_bernoulli(generations: int, trajectories: int, seed: int, p0: float, n: 
     else:
         def measure(d: Counts) -> NDArray[Any]:
             return d.counts > 0
-    values = _measure(model, original, n, generations, trajectories, rng, measure)
+    values = measure_generations(model, original, n, generations, trajectories, rng, measure)
     k = np.arange(1, generations + 1)
     if both_sides:
         lower, upper = bounds.theorem1_two_sided_bounds(p0, n, k)
@@ -155,7 +166,7 @@ def run_bernoulli(generations: int, trajectories: int, seed: int, p0: float, n: 
         lower, upper = bounds.theorem1_bounds(p0, n, k)
         extra = {}
     exact = 1.0 - bounds.bernoulli_absorption_exact(p0, n, k, both_sides=both_sides)
-    return _summary(
+    return make_summary(
         "bernoulli",
         {"p0": p0, "n": n, "both_sides": both_sides, "generations": generations,
          "trajectories": trajectories, "seed": seed},
@@ -175,11 +186,11 @@ def run_poisson(generations: int, trajectories: int, seed: int, lam0: float, n: 
     _check_n(n)
     rng = np.random.default_rng(np.random.SeedSequence(seed))
     model = Poisson(np.full(trajectories, lam0))
-    values = _measure(model, Counts(np.full(trajectories, n * lam0), n), n, generations, trajectories, rng,
-                      lambda d: d.counts > 0)
+    values = measure_generations(model, Counts(np.full(trajectories, n * lam0), n), n, generations,
+                                 trajectories, rng, lambda d: d.counts > 0)
     k = np.arange(1, generations + 1)
     lower, upper = bounds.theorem2_envelope(lam0, n, k)
-    return _summary(
+    return make_summary(
         "poisson",
         {"lam0": lam0, "n": n, "generations": generations, "trajectories": trajectories, "seed": seed},
         f"Poisson lambda0={lam0:g}, n={n}", "Pr(Lambda_k != 0)", True, values,
@@ -195,8 +206,8 @@ def run_zipf(generations: int, trajectories: int, seed: int, m: int, a: float, b
     Multinomial sampling: bounds from Corollary 1, ``exact`` from the Wright-Fisher chain
     (:func:`bounds.exact_expected_distinct`). Poisson sampling: ``exact`` from Corollary 2.
     """
-    if m < 1:
-        raise InputError(f"m must be >= 1, not {m}")
+    if m < 1 or int(m) != m:
+        raise InputError(f"m must be an integer >= 1, not {m}")
     if not b > -1:
         raise InputError(f"b must be > -1, not {b}")
     if sampling not in SAMPLING_SCHEMES:
@@ -209,8 +220,8 @@ def run_zipf(generations: int, trajectories: int, seed: int, m: int, a: float, b
     rng = np.random.default_rng(run_seed)
     model = Categorical(np.tile(counts / n, (trajectories, 1)))
     original = Counts(np.tile(counts, (trajectories, 1)), np.full(trajectories, n))
-    values = _measure(model, original, original.size, generations, trajectories, rng,
-                      lambda d: (d.counts > 0).sum(axis=1) / present, sampling)
+    values = measure_generations(model, original, original.size, generations, trajectories, rng,
+                                 lambda d: (d.counts > 0).sum(axis=1) / present, sampling)
     k = np.arange(1, generations + 1)
     if sampling == "multinomial":
         lower, upper = bounds.corollary1_bounds(counts, k)
@@ -219,7 +230,7 @@ def run_zipf(generations: int, trajectories: int, seed: int, m: int, a: float, b
     else:
         theory = {"bound_lower": None, "bound_upper": None,
                   "exact": bounds.corollary2_expected_distinct(counts, k) / present}
-    return _summary(
+    return make_summary(
         "zipf",
         {"m": m, "a": a, "b": b, "n": n, "sampling": sampling, "symbols_present": present,
          "generations": generations, "trajectories": trajectories, "seed": seed},
