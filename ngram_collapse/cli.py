@@ -163,3 +163,51 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted; no output written", file=sys.stderr)
         return 130
+
+
+def simulate_command(argv: Sequence[str]) -> int:
+    """``simulate MODEL [options]``: simulated recursive training of a parametric model beside its
+    theory; prints a table, writes ``summary.json`` and ``survival.png`` into ``--out``."""
+    import time
+    from pathlib import Path
+
+    from . import output, plot
+    from .simulate import SIMULATIONS, simulate
+
+    parser = _Parser(prog=f"{PROG} simulate",
+                     description="Recursive training of a parametric model, simulated beside its theory.")
+    models = parser.add_subparsers(dest="model", required=True, metavar="MODEL")
+    for sim in SIMULATIONS.values():
+        sub = models.add_parser(sim.name, help=sim.description, description=sim.description)
+        for opt in sim.options:
+            flag = "--" + opt.name.replace("_", "-")
+            if opt.kind is bool:
+                sub.add_argument(flag, dest=opt.name, action="store_true", help=opt.help)
+            else:
+                sub.add_argument(flag, dest=opt.name, type=opt.kind, default=opt.default,
+                                 choices=opt.choices, help=opt.help)
+        _add_common(sub, sim.generations, sim.trajectories)
+    args = parser.parse_args(argv)
+    sim = SIMULATIONS[args.model]
+    out = Path(args.out or f"runs/simulate-{sim.name}-{time.strftime('%Y%m%d-%H%M%S')}")
+    output.check_writable(out)
+    summary = simulate(sim.name, generations=args.generations, trajectories=args.trajectories,
+                       seed=args.seed, **{opt.name: getattr(args, opt.name) for opt in sim.options})
+    rows = summary["generations"]
+    columns = [c for c in rows[0] if any(r[c] is not None for r in rows)] if rows else ["generation"]
+    # long runs: about 30 generations, spaced geometrically
+    shown = rows if len(rows) <= 30 else [
+        rows[i - 1] for i in sorted({round(len(rows) ** (j / 29)) for j in range(30)})]
+    print(summary["label"], "-", summary["quantity"])
+    print(output.format_table(columns, [[r[c] for c in columns] for r in shown]))
+    if len(shown) < len(rows):
+        print(f"({len(shown)} of {len(rows)} generations shown; all are in summary.json)")
+    with output.atomic_folder(out) as tmp:
+        output.write_json(tmp / "summary.json", summary)
+        if rows:
+            plot.figure_survival_vs_theory([summary], tmp / "survival.png")
+    print(f"wrote {out}")
+    return 0
+
+
+COMMANDS["simulate"] = simulate_command

@@ -1,0 +1,115 @@
+"""Parametric models of the paper, simulated through their sufficient statistics.
+
+Each model holds a *batch* of trajectories as arrays and runs on :func:`ngram_collapse.loop.recursive_training`
+unchanged: its data are :class:`Counts` (the sufficient statistic of every trajectory's data set, with
+the data sets' sizes), ``fit`` is the maximum-likelihood estimate from them, and ``sample`` draws the
+next generation's sufficient statistic directly (one Binomial, Poisson or multinomial draw per
+trajectory instead of n individual samples).
+
+* :class:`Bernoulli` - Theorem 1: n P_k ~ Binomial(n, P_{k-1}).
+* :class:`Poisson` - Theorem 2: the sum of n Poisson(Lambda_{k-1}) samples is Poisson(n Lambda_{k-1}).
+* :class:`Categorical` - Corollaries 1 and 2 (a unigram model; Figure 7 starts it from a Zipf-Mandelbrot law).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Self
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+
+@dataclass(frozen=True)
+class Counts:
+    """Sufficient statistics of a batch of data sets, one per trajectory.
+
+    Attributes:
+        counts: number of successes (Bernoulli) or sum of the observations (Poisson), shape (T,);
+            or the count of every symbol (Categorical), shape (T, m).
+        size: number of observations of each data set: an int, or an int array of shape (T,).
+    """
+
+    counts: NDArray[Any]
+    size: Any
+
+
+def _per_observation(counts: NDArray[Any], size: Any) -> NDArray[np.float64]:
+    """counts / size along the trajectory axis; an empty data set (size 0) gives 0."""
+    size = np.asarray(size, dtype=float)
+    if counts.ndim == 2 and size.ndim == 1:
+        size = size[:, None]
+    return np.divide(counts, size, out=np.zeros(np.broadcast_shapes(counts.shape, size.shape)), where=size > 0)
+
+
+class Bernoulli:
+    """Bernoulli recursive training (Theorem 1), T trajectories at once.
+
+    Attributes:
+        p: the success probability of every trajectory, shape (T,).
+    """
+
+    def __init__(self, p: ArrayLike) -> None:
+        self.p = np.asarray(p, dtype=float)
+
+    def fit(self, data: Counts) -> Self:
+        """Maximum likelihood: p = successes / size."""
+        self.p = _per_observation(np.asarray(data.counts), data.size)
+        return self
+
+    def sample(self, size: Any, rng: np.random.Generator) -> Counts:
+        """The number of successes among ``size`` draws, for every trajectory."""
+        return Counts(rng.binomial(size, self.p), size)
+
+
+class Poisson:
+    """Poisson recursive training (Theorem 2), T trajectories at once.
+
+    Attributes:
+        lam: the rate of every trajectory, shape (T,).
+    """
+
+    def __init__(self, lam: ArrayLike) -> None:
+        self.lam = np.asarray(lam, dtype=float)
+
+    def fit(self, data: Counts) -> Self:
+        """Maximum likelihood: lambda = sum of the observations / size."""
+        self.lam = _per_observation(np.asarray(data.counts), data.size)
+        return self
+
+    def sample(self, size: Any, rng: np.random.Generator) -> Counts:
+        """The sum of ``size`` Poisson(lambda) draws, i.e. one Poisson(size lambda) draw per trajectory."""
+        return Counts(rng.poisson(np.asarray(size) * self.lam), size)
+
+
+class Categorical:
+    """A categorical (unigram) model over m symbols, T trajectories at once (Corollaries 1 and 2).
+
+    Attributes:
+        p: the probability of every symbol in every trajectory, shape (T, m).
+    """
+
+    def __init__(self, p: ArrayLike) -> None:
+        self.p = np.asarray(p, dtype=float)
+
+    def fit(self, data: Counts) -> Self:
+        """Maximum likelihood: the empirical distribution of every trajectory's counts."""
+        self.p = _per_observation(np.asarray(data.counts), data.size)
+        return self
+
+    def sample(self, size: Any, rng: np.random.Generator) -> Counts:
+        """Symbol counts of ``size`` draws, for every trajectory (one multinomial draw per trajectory).
+
+        Under the loop's ``poisson`` sampling ``size`` is Poisson(previous size), so every symbol's
+        count is an independent Poisson(previous count) - the setting of Corollary 2.
+        """
+        return Counts(rng.multinomial(size, self.p), size)
+
+
+def zipf_mandelbrot(m: int, a: float, b: float) -> NDArray[np.float64]:
+    """The Zipf-Mandelbrot law p_i proportional to 1 / (i + b)^a, i = 1..m (Figure 7)."""
+    if m < 1:
+        raise ValueError("m must be >= 1")
+    if b <= -1:
+        raise ValueError("b must be > -1")
+    w = (np.arange(1, m + 1) + b) ** -float(a)
+    return w / w.sum()

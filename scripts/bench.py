@@ -1,0 +1,116 @@
+"""Benchmarks: this project's runs beside notebook-style loops, measured in the same run.
+
+    python scripts/bench.py [--only bernoulli,poisson] [--notebook-trajectories 250]
+
+Each section is a function registered in SECTIONS that prints its own results. The notebook-style
+baseline mirrors the authors' parametric notebook (REFERENCE.md): one trajectory and one generation at
+a time, drawing all n samples. It is timed on a subset of the trajectories and extrapolated linearly to
+the full count (trajectories are independent and identical in cost), as every line says.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from ngram_collapse.output import format_table  # noqa: E402
+from ngram_collapse.simulate import simulate  # noqa: E402
+
+SECTIONS: dict[str, Callable[[argparse.Namespace], None]] = {}
+
+
+def section(name: str) -> Callable[[Callable[[argparse.Namespace], None]], Callable[[argparse.Namespace], None]]:
+    """Register a benchmark section under ``name`` (selectable with ``--only``)."""
+
+    def register(fn: Callable[[argparse.Namespace], None]) -> Callable[[argparse.Namespace], None]:
+        SECTIONS[name] = fn
+        return fn
+
+    return register
+
+
+def _timed(fn: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def _notebook_bernoulli(p0: float, n: int, generations: int, trajectories: int, rng: np.random.Generator) -> None:
+    for _ in range(trajectories):
+        p = p0
+        for _ in range(generations):
+            p = rng.binomial(1, p, n).mean()
+
+
+def _notebook_poisson(lam0: float, n: int, generations: int, trajectories: int, rng: np.random.Generator) -> None:
+    for _ in range(trajectories):
+        lam = lam0
+        for _ in range(generations):
+            lam = rng.poisson(lam, n).mean()
+
+
+def _compare(rows: list[list[object]], setting: str, trajectories: int, subset: int,
+             ours: Callable[[], object], notebook: Callable[[int], None]) -> None:
+    """Time ``ours`` (full run) and ``notebook`` on ``subset`` trajectories, extrapolated to ``trajectories``."""
+    t_ours = _timed(ours)
+    subset = min(subset, trajectories)
+    t_nb = _timed(lambda: notebook(subset)) * trajectories / subset
+    rows.append([setting, f"{t_ours:.3f}", f"{t_nb:.1f}", f"{subset}/{trajectories}", f"{t_nb / t_ours:.0f}x"])
+
+
+_HEADER = ["setting (generations x trajectories)", "ours s", "notebook s (extrap.)", "notebook timed on", "speed-up"]
+
+
+@section("bernoulli")
+def bench_bernoulli(args: argparse.Namespace) -> None:
+    """Figure 3's settings: (p0, n) in {(0.001, 10000), (0.01, 100)}, 50 generations x 5,000 trajectories.
+    Ours includes the theory (Theorem 1 and the exact Wright-Fisher chain)."""
+    rows: list[list[object]] = []
+    rng = np.random.default_rng(0)
+    for p0, n in ((0.001, 10_000), (0.01, 100)):
+        _compare(rows, f"Bernoulli p0={p0:g} n={n} (50 x 5000)", 5000, args.notebook_trajectories,
+                 lambda: simulate("bernoulli", generations=50, trajectories=5000, p0=p0, n=n),
+                 lambda t: _notebook_bernoulli(p0, n, 50, t, rng))
+    print("== bernoulli (Figure 3; the authors' notebook: 71 s for both settings)")
+    print(format_table(_HEADER, rows))
+
+
+@section("poisson")
+def bench_poisson(args: argparse.Namespace) -> None:
+    """Figure 4's settings: lambda0 in {1, 10}, n = 10, 500 generations x 5,000 trajectories.
+    Ours includes the theory (Theorem 2)."""
+    rows: list[list[object]] = []
+    rng = np.random.default_rng(0)
+    for lam0 in (1.0, 10.0):
+        _compare(rows, f"Poisson lambda0={lam0:g} n=10 (500 x 5000)", 5000, args.notebook_trajectories,
+                 lambda: simulate("poisson", generations=500, trajectories=5000, lam0=lam0, n=10),
+                 lambda t: _notebook_poisson(lam0, 10, 500, t, rng))
+    print("== poisson (Figure 4; the authors' notebook: 53 s for lambda0 = 1)")
+    print(format_table(_HEADER, rows))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--only", help=f"comma-separated sections (default all: {', '.join(SECTIONS)})")
+    parser.add_argument("--notebook-trajectories", type=int, default=250,
+                        help="trajectories the notebook-style loop is timed on before extrapolating (default 250)")
+    args = parser.parse_args(argv)
+    names = args.only.split(",") if args.only else list(SECTIONS)
+    unknown = [n for n in names if n not in SECTIONS]
+    if unknown:
+        parser.error(f"unknown section(s) {', '.join(unknown)}; choose from {', '.join(SECTIONS)}")
+    simulate("poisson", generations=2, trajectories=2)  # warm-up: imports and first-call costs
+    for name in names:
+        SECTIONS[name](args)
+        print()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

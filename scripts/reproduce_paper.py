@@ -1,0 +1,114 @@
+"""Regenerate the paper's figures with its parameters (FORMULAS.md, "The paper's experiments").
+
+    python scripts/reproduce_paper.py --out DIR [--only fig3,fig4] [--seed 0]
+
+Every figure is written as ``DIR/<name>.png`` plus ``DIR/<name>.csv`` holding the plotted numbers.
+Figures are functions registered in FIGURES (``@figure("name")``); add new ones the same way.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from ngram_collapse import plot  # noqa: E402
+from ngram_collapse.loop import recursive_training  # noqa: E402
+from ngram_collapse.output import write_csv  # noqa: E402
+from ngram_collapse.parametric import Bernoulli, Counts  # noqa: E402
+from ngram_collapse.simulate import simulate  # noqa: E402
+
+FigureFunction = Callable[[Path, int], None]
+FIGURES: dict[str, FigureFunction] = {}
+
+
+def figure(name: str) -> Callable[[FigureFunction], FigureFunction]:
+    """Register ``fn(out_dir, seed)`` as the figure ``name``; it writes ``name.png`` and ``name.csv``."""
+
+    def register(fn: FigureFunction) -> FigureFunction:
+        FIGURES[name] = fn
+        return fn
+
+    return register
+
+
+def write_summaries(name: str, out: Path, summaries: Sequence[dict[str, Any]]) -> None:
+    """``name.png`` (one panel per summary) and ``name.csv`` (one row per setting and generation)."""
+    plot.figure_survival_vs_theory(summaries, out / f"{name}.png")
+    columns = list(dict.fromkeys(key for s in summaries for r in s["generations"] for key in r))
+    write_csv(out / f"{name}.csv", ["setting", *columns],
+              ([s["label"], *(r.get(c) for c in columns)] for s in summaries for r in s["generations"]))
+
+
+@figure("fig2b")
+def fig2b(out: Path, seed: int) -> None:
+    """Figure 2(b): 25 Bernoulli trajectories, p0 = 0.2, n = 100, 600 generations."""
+    p0, n, trajectories, generations = 0.2, 100, 25, 600
+    runs = recursive_training(Bernoulli(np.full(trajectories, p0)), Counts(np.full(trajectories, n * p0), n),
+                              n, generations, np.random.default_rng(np.random.SeedSequence(seed)))
+    values = np.array([gen.model.p for gen in runs])
+    plot.figure_trajectories(values, out / "fig2b.png", f"Bernoulli recursive training, p0={p0}, n={n}", "P_k")
+    write_csv(out / "fig2b.csv", ["generation", *(f"trajectory_{t}" for t in range(trajectories))],
+              ([k, *row] for k, row in enumerate(values.tolist())))
+
+
+@figure("fig3")
+def fig3(out: Path, seed: int) -> None:
+    """Figure 3: Pr(P_k != 0) vs Theorem 1, (p0, n) in {(0.001, 10000), (0.01, 100)}, 50 x 5,000."""
+    write_summaries("fig3", out, [simulate("bernoulli", generations=50, trajectories=5000, seed=seed, p0=p0, n=n)
+                                  for p0, n in ((0.001, 10_000), (0.01, 100))])
+
+
+@figure("fig9")
+def fig9(out: Path, seed: int) -> None:
+    """Figure 9: Pr(P_k not in {0,1}) vs Theorem 1 and Seddik et al., Figure 3's settings."""
+    write_summaries("fig9", out, [simulate("bernoulli", generations=50, trajectories=5000, seed=seed, p0=p0, n=n,
+                                           both_sides=True)
+                                  for p0, n in ((0.001, 10_000), (0.01, 100))])
+
+
+@figure("fig4")
+def fig4(out: Path, seed: int) -> None:
+    """Figure 4: Pr(Lambda_k != 0) vs Theorem 2, lambda0 in {1, 10}, n = 10, 500 x 5,000, log y."""
+    write_summaries("fig4", out, [simulate("poisson", generations=500, trajectories=5000, seed=seed, lam0=lam0, n=10)
+                                  for lam0 in (1.0, 10.0)])
+
+
+@figure("fig7")
+def fig7(out: Path, seed: int) -> None:
+    """Figure 7: E[uniq_k]/m for Zipf-Mandelbrot starts vs Corollary 1, m = n = 1000, (a, b) in
+    {(1, 2.7), (2, 5)}, 200 trajectories x 10 generations, multinomial sampling."""
+    write_summaries("fig7", out, [simulate("zipf", generations=10, trajectories=200, seed=seed, m=1000, a=a, b=b,
+                                           n=1000, sampling="multinomial")
+                                  for a, b in ((1.0, 2.7), (2.0, 5.0))])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", required=True, type=Path, help="folder for the PNG and CSV files")
+    parser.add_argument("--only", help=f"comma-separated figures (default all: {', '.join(FIGURES)})")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    args = parser.parse_args(argv)
+    names = args.only.split(",") if args.only else list(FIGURES)
+    unknown = [n for n in names if n not in FIGURES]
+    if unknown:
+        parser.error(f"unknown figure(s) {', '.join(unknown)}; choose from {', '.join(FIGURES)}")
+    try:
+        args.out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        parser.error(f"--out {args.out}: {e.strerror or e}")
+    for name in names:
+        start = time.perf_counter()
+        FIGURES[name](args.out, args.seed)
+        print(f"{name}: {args.out / name}.png, .csv ({time.perf_counter() - start:.2f} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,53 @@
+"""Smoke tests of scripts/reproduce_paper.py and scripts/bench.py, and the issue's speed promise."""
+import csv
+import importlib.util
+import time
+from pathlib import Path
+
+import pytest
+
+from ngram_collapse.simulate import simulate
+
+SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
+
+
+def load(name):
+    spec = importlib.util.spec_from_file_location(name, SCRIPTS / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_reproduce_paper_writes_png_and_csv(tmp_path):
+    reproduce = load("reproduce_paper")
+    assert {"fig2b", "fig3", "fig4", "fig7", "fig9"} <= set(reproduce.FIGURES)
+    assert reproduce.main(["--out", str(tmp_path), "--only", "fig7,fig2b"]) == 0
+    rows = list(csv.DictReader(open(tmp_path / "fig7.csv")))
+    assert len(rows) == 20 and {"setting", "generation", "survival", "bound_lower", "exact"} <= set(rows[0])
+    assert len(list(csv.reader(open(tmp_path / "fig2b.csv")))) == 1 + 601
+    assert (tmp_path / "fig7.png").exists() and (tmp_path / "fig2b.png").exists()
+    with pytest.raises(SystemExit):
+        reproduce.main(["--out", str(tmp_path), "--only", "fig99"])
+
+
+def test_bench_sections_selectable(capsys):
+    bench = load("bench")
+    assert {"bernoulli", "poisson"} <= set(bench.SECTIONS)
+    with pytest.raises(SystemExit):
+        bench.main(["--only", "nope"])
+
+
+def best_of_three(**kwargs):
+    times = []
+    for _ in range(3):
+        start = time.perf_counter()
+        simulate(**kwargs)
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def test_figure3_and_figure4_settings_run_under_a_second():
+    fig3 = sum(best_of_three(model="bernoulli", generations=50, trajectories=5000, p0=p0, n=n)
+               for p0, n in ((0.001, 10_000), (0.01, 100)))
+    fig4 = best_of_three(model="poisson", generations=500, trajectories=5000, lam0=1.0, n=10)
+    assert fig3 < 1.0 and fig4 < 1.0
