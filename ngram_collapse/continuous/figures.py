@@ -46,5 +46,5 @@ def figure11_12_data(seed: int | None = 0) -> dict[str, NDArray[np.float64]]:
     rng = np.random.default_rng(np.random.SeedSequence(seed))
     sign = np.where(rng.random((p["trials"], p["n"])) < 0.5, 1.0, -1.0)
     x = sign * p["mu0"] + p["sigma0"] * rng.standard_normal((p["trials"], p["n"]))
-    (jm, js), (am, as_) = joint_ml(x), approx_ml(x)
-    return {"joint_mu": jm, "joint_sigma": js, "approx_mu": am, "approx_sigma": as_}
+    joint, approx = joint_ml(x), approx_ml(x)
+    return {"joint_mu": joint[0], "joint_sigma": joint[1], "approx_mu": approx[0], "approx_sigma": approx[1]}

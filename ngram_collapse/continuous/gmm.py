@@ -23,7 +23,8 @@ _MAX_ITERATIONS = 200
 _TOL = 1e-14
 
 
-def _moments(x: ArrayLike) -> tuple[NDArray[np.float64], bool]:
+def _as_batch(x: ArrayLike) -> tuple[NDArray[np.float64], bool]:
+    """x as a 2-D batch of rows, and whether it was a single 1-D sample."""
     x = np.asarray(x, dtype=float)
     if x.ndim not in (1, 2) or x.shape[-1] < 1:
         raise ValueError(f"x must be a non-empty 1-D sample or a 2-D batch of rows, not shape {x.shape}")
@@ -105,7 +106,7 @@ def joint_ml(x: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     Returns:
         (mu, sigma), each of shape () for a 1-D ``x`` or (T,) for a 2-D ``x``; mu >= 0.
     """
-    x, single = _moments(x)
+    x, single = _as_batch(x)
     m2 = (x * x).mean(axis=1)
     scale = np.sqrt(m2)
     y = x / np.where(scale > 0, scale, 1.0)[:, None]
@@ -151,7 +152,7 @@ def approx_ml(x: ArrayLike, eta: float = 2.0) -> tuple[NDArray[np.float64], NDAr
     Returns:
         (mu, sigma), each of shape () for a 1-D ``x`` or (T,) for a 2-D ``x``.
     """
-    x, single = _moments(x)
+    x, single = _as_batch(x)
     n = x.shape[1]
     if n < 2 or not eta > 1:
         raise ValueError(f"approx_ml needs n >= 2 and eta > 1, not n = {n}, eta = {eta}")
