@@ -176,7 +176,8 @@ ESTIMATORS: dict[str, Callable[..., tuple[NDArray, NDArray]]] = {"joint-ml": joi
 
 class SymmetricGMM:
     """A batch of T symmetric mixtures 0.5 N(mu_t, sigma_t^2) + 0.5 N(-mu_t, sigma_t^2), one per
-    trajectory, for ``loop.recursive_training``. Data are sample matrices of shape (T, n).
+    trajectory, for ``loop.recursive_training``. Data are sample matrices of shape (T, n), so every
+    trajectory has the same sample size: run it with the loop's ``multinomial`` (fixed-size) rule.
 
     Args:
         mu, sigma: the parameters (e.g. the true ones of generation 0), shape (T,).
