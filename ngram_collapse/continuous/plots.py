@@ -1,0 +1,89 @@
+"""Figures for the continuous models (matplotlib, Agg backend, imported only when drawing).
+
+Bounds are drawn clipped at 1 (a probability bound above 1 says nothing); the summaries keep them raw.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+BOUND_LABELS = {
+    "bound_paper": "paper: Theorem {theorem}",
+    "bound_bertrand": "Bertrand et al. (Markov on exact E[Sigma_k])",
+    "bound_best": "best fractional-moment bound",
+}
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _column(summary: Mapping[str, Any], key: str) -> np.ndarray:
+    return np.array([row[key] for row in summary["generations"]], dtype=float)
+
+
+def plot_prob_above_eps(summaries: Mapping[str, Any] | Sequence[Mapping[str, Any]], path: str | Path) -> None:
+    """Like Figures 5 and 13: simulated Pr(Sigma_k > eps) with 1-SE error bars against the bounds, log y.
+
+    Args:
+        summaries: one summary of ``simulate_gaussian`` / ``simulate_gmm``, or several with the same
+            (n, sigma0, eps) (e.g. both GMM estimators); the bounds are taken from the first.
+        path: the PNG to write.
+    """
+    summaries = [summaries] if isinstance(summaries, Mapping) else list(summaries)
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    first = summaries[0]
+    k = _column(first, "generation")
+    for s in summaries:
+        label = "simulated" + (f" ({s['config']['estimator']})" if "estimator" in s["config"] else "")
+        ax.errorbar(k, _column(s, "prob_above_eps"), yerr=_column(s, "stderr"), fmt=".", ms=3, capsize=0, label=label)
+    for key, label in BOUND_LABELS.items():
+        if first["generations"] and key in first["generations"][0]:
+            theorem = 3 if first["model"] == "gaussian" else 4
+            ax.plot(k, np.minimum(_column(first, key), 1.0), label=label.format(theorem=theorem))
+    c = first["config"]
+    ax.set(yscale="log", xlabel="generation k", ylabel=f"Pr(Sigma_k > {c['eps']:g})",
+           title=f"{first['model']}: n = {c['n']}, sigma0 = {c['sigma0']:g}, {c['trajectories']} trajectories")
+    ax.set_ylim(bottom=0.5 / c["trajectories"], top=1.5)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def plot_sigma_trajectories(sigmas: ArrayLike, path: str | Path) -> None:
+    """Like Figure 2a: Sigma_k against k, one line per trajectory. ``sigmas`` has shape (T, K + 1)."""
+    sigmas = np.asarray(sigmas, dtype=float)
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    ax.plot(np.arange(sigmas.shape[1]), sigmas.T, lw=0.7)
+    ax.set(xlabel="generation k", ylabel="Sigma_k", title=f"{sigmas.shape[0]} trajectories")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def plot_estimator_scatter(joint: tuple[ArrayLike, ArrayLike], approx: tuple[ArrayLike, ArrayLike], path: str | Path) -> None:
+    """Like Figures 11 (mu) and 12 (sigma): approximate ML (Algorithm 1) against joint ML, one point
+    per trial, with the diagonal. ``joint`` and ``approx`` are (mu, sigma) pairs of arrays of one shape."""
+    plt = _pyplot()
+    fig, axes = plt.subplots(1, 2, figsize=(9, 4.2))
+    for ax, name, j, a in zip(axes, ("mu", "sigma"), joint, approx):
+        j, a = np.asarray(j, dtype=float), np.asarray(a, dtype=float)
+        lo, hi = min(j.min(), a.min()), max(j.max(), a.max())
+        ax.plot([lo, hi], [lo, hi], color="grey", lw=0.8)
+        ax.scatter(j, a, s=10)
+        ax.set(xlabel=f"joint ML {name}", ylabel=f"approximate ML {name}", aspect="equal")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)

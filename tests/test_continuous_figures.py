@@ -1,0 +1,45 @@
+"""Figure data with the paper's parameters, the plots, and what importing the package pulls in."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from ngram_collapse.continuous import figures, plots
+
+
+def test_import_pulls_in_neither_matplotlib_nor_scipy() -> None:
+    code = "import sys, ngram_collapse.continuous; print('matplotlib' in sys.modules, 'scipy' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=Path(__file__).parents[1])
+    assert out.stdout.split() == ["False", "False"]
+
+
+def test_figure_data_shapes_and_plots(tmp_path: Path) -> None:
+    sig = figures.figure2a_data(seed=1)
+    assert sig.shape == (25, 2501) and np.all(sig[:, 0] == 1.0) and np.all(sig > 0)
+    fig5 = figures.figure5_data(seed=1)
+    assert fig5["config"]["trajectories"] == 1000 and len(fig5["generations"]) == 200
+    fig13 = figures.figure13_data(seed=1)
+    assert [s["config"]["estimator"] for s in fig13.values()] == ["joint-ml", "approx-ml"]
+    scatter = figures.figure11_12_data(seed=1)
+    assert {k: v.shape for k, v in scatter.items()} == dict.fromkeys(["joint_mu", "joint_sigma", "approx_mu", "approx_sigma"], (100,))
+    assert np.median(np.abs(scatter["approx_mu"] - scatter["joint_mu"])) < 0.1
+    plots.plot_sigma_trajectories(sig, tmp_path / "2a.png")
+    plots.plot_prob_above_eps(fig5, tmp_path / "5.png")
+    plots.plot_prob_above_eps(list(fig13.values()), tmp_path / "13.png")
+    plots.plot_estimator_scatter((scatter["joint_mu"], scatter["joint_sigma"]), (scatter["approx_mu"], scatter["approx_sigma"]), tmp_path / "11.png")
+    for name in ("2a", "5", "13", "11"):
+        assert (tmp_path / f"{name}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_bench_reports_every_case() -> None:
+    """Structure only: timings are measured and reported, not asserted (they depend on the machine)."""
+    from ngram_collapse.continuous.bench import bench_continuous, format_bench
+
+    results = bench_continuous(loop_trajectories=1, repeat=1)
+    assert list(results) == ["figure13 joint-ml", "figure13 approx-ml", "figure5"]
+    assert results["figure5"]["trajectories"] == 1000 and results["figure13 joint-ml"]["trajectories"] == 500
+    assert all(r["loop_s"] == r["loop_measured_s"] * r["trajectories"] for r in results.values())
+    assert len(format_bench(results).splitlines()) == 4
