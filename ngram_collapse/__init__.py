@@ -1,0 +1,44 @@
+"""ngram-collapse: measure model collapse under recursive training.
+
+After Suresh, Thangaraj and Khandavally, "Rate of Model Collapse in Recursive Training" (AISTATS 2025).
+
+Library use::
+
+    import numpy as np
+    from ngram_collapse import NgramModel, load_sequences, run_experiment
+
+    data = load_sequences("wikitext-2:valid")            # or a file, a folder, or None (embedded)
+    model = NgramModel(3).fit(data)                      # or .fit([["a", "b"], ["c"]])
+    model.prob("of", ["the", "end"])                     # nltk.lm.MLE semantics
+    sample = model.sample(1000, np.random.default_rng(0))
+    result = run_experiment(data, order=3, generations=10, trajectories=5, seed=0)
+    result.summary()["generations"]                      # what the command prints and writes
+
+The parametric models (Bernoulli, Poisson, Categorical) are in :mod:`ngram_collapse.parametric` and
+:func:`ngram_collapse.simulate.simulate`; the continuous ones in :mod:`ngram_collapse.continuous`; the
+paper's bounds in :mod:`ngram_collapse.bounds`.
+"""
+from . import bounds
+from .corpus import load_sequences
+from .errors import InputError
+from .experiment import ExperimentResult, Trajectory, run_experiment
+from .loop import Generation, recursive_training, trajectory_seeds
+from .ngram import NgramModel
+from .simulate import simulate
+from .vocab import Sequences, Vocabulary
+
+__all__ = [
+    "ExperimentResult",
+    "Generation",
+    "InputError",
+    "NgramModel",
+    "Sequences",
+    "Trajectory",
+    "Vocabulary",
+    "bounds",
+    "load_sequences",
+    "recursive_training",
+    "run_experiment",
+    "simulate",
+    "trajectory_seeds",
+]
