@@ -1,6 +1,6 @@
 """Benchmarks: this project's runs beside notebook-style loops, measured in the same run.
 
-    python scripts/bench.py [--only bernoulli,poisson] [--notebook-trajectories 250]
+    python scripts/bench.py [--only ngram,bernoulli,poisson] [--notebook-trajectories 250]
 
 Each section is a function registered in SECTIONS that prints its own results. The notebook-style
 baseline mirrors the authors' parametric notebook (REFERENCE.md): one trajectory and one generation at
@@ -10,6 +10,7 @@ the full count (trajectories are independent and identical in cost), as every li
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -95,12 +96,89 @@ def bench_poisson(args: argparse.Namespace) -> None:
     print(format_table(_HEADER, rows))
 
 
+def _nltk_generation(sequences: list[list[str]], order: int, tokens: int, seed: int) -> tuple[float, float]:
+    """NLTK's MLE fitted on padded_everygram_pipeline, then ``MLE.generate`` one word per call (as the
+    authors' script does), each sequence from the all-<s> context to </s>. Returns (fit s, tokens/s)."""
+    import random
+
+    from nltk.lm import MLE
+    from nltk.lm.preprocessing import padded_everygram_pipeline
+
+    start = time.perf_counter()
+    train, vocab = padded_everygram_pipeline(order, sequences)
+    model = MLE(order)
+    model.fit(train, vocab)
+    fit = time.perf_counter() - start
+    rnd = random.Random(seed)
+    begin = ["<s>"] * (order - 1)
+    context, drawn = begin, 0
+    start = time.perf_counter()
+    while drawn < tokens:
+        word = model.generate(text_seed=context, random_seed=rnd)
+        if word == "</s>":
+            context = begin
+        else:
+            context = (context + [word])[1:] if order > 1 else []
+            drawn += 1
+    return fit, tokens / (time.perf_counter() - start)
+
+
+@section("ngram")
+def bench_ngram(args: argparse.Namespace) -> None:
+    """One generation of recursive n-gram training (sample the corpus's size from the model of
+    generation 0, then fit generation 1 on it) on wikitext-2/train.txt, orders 1, 2, 3, 8, 16, best of
+    3 repeats; beside NLTK's MLE fitted on the same sequences and its ``generate``, timed on
+    ``--nltk-tokens`` tokens, in the same run. NLTK's time for a whole generation is its fit plus the
+    corpus's size at its measured rate."""
+    from ngram_collapse.corpus import load_sequences
+    from ngram_collapse.ngram import NgramModel
+
+    data = load_sequences("wikitext-2", data_dir=args.data_dir)
+    words = list(data) if args.nltk_orders else []
+    n = data.num_tokens
+    rows: list[list[object]] = []
+    for order in (1, 2, 3, 8, 16):
+        rng = np.random.default_rng(order)
+        start = time.perf_counter()
+        model = NgramModel(order).fit(data)
+        first_fit = time.perf_counter() - start
+        best_sample = best_fit = np.inf
+        for _ in range(3):
+            start = time.perf_counter()
+            sample = model.sample(n, rng)
+            mid = time.perf_counter()
+            NgramModel(order).fit(sample)
+            end = time.perf_counter()
+            if end - start < best_sample + best_fit:
+                best_sample, best_fit = mid - start, end - mid
+        ours = n / (best_sample + best_fit)
+        row = [order, f"{first_fit * 1e3:.0f}", f"{best_sample * 1e3:.0f}", f"{best_fit * 1e3:.0f}", f"{ours / 1e6:.2f}M"]
+        if order in args.nltk_orders:
+            nltk_fit, nltk_rate = _nltk_generation(words, order, args.nltk_tokens, order)
+            nltk_generation = n / (nltk_fit + n / nltk_rate)
+            row += [f"{nltk_fit:.1f}", f"{nltk_rate:.0f}", f"{ours / nltk_rate:,.0f}x", f"{ours / nltk_generation:,.0f}x"]
+        else:
+            row += ["-"] * 4
+        rows.append(row)
+    print(f"== ngram (wikitext-2/train.txt: {n:,} words, {len(data):,} sequences, {len(data.vocab) - 2:,} word types)")
+    print(format_table(["order", "first fit ms", "sample ms", "refit ms", "ours tokens/s",
+                        "NLTK fit s", "NLTK generate tokens/s", "vs generate", "vs NLTK generation"], rows))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", help=f"comma-separated sections (default all: {', '.join(SECTIONS)})")
     parser.add_argument("--notebook-trajectories", type=int, default=250,
                         help="trajectories the notebook-style loop is timed on before extrapolating (default 250)")
+    parser.add_argument("--data-dir", default=None,
+                        help="folder holding wikitext-2/train.txt (default $NGRAM_COLLAPSE_DATA, else ../shared/corpora)")
+    parser.add_argument("--nltk-orders", type=lambda s: [int(x) for x in s.split(",") if x], default=[1, 2, 3, 8, 16],
+                        help="orders NLTK is timed at, comma-separated, empty for none (default 1,2,3,8,16)")
+    parser.add_argument("--nltk-tokens", type=int, default=2000,
+                        help="tokens NLTK's generate is timed on (default 2000)")
     args = parser.parse_args(argv)
+    if args.data_dir is None:
+        args.data_dir = os.environ.get("NGRAM_COLLAPSE_DATA") or str(Path(__file__).resolve().parents[2] / "shared" / "corpora")
     names = args.only.split(",") if args.only else list(SECTIONS)
     unknown = [n for n in names if n not in SECTIONS]
     if unknown:
