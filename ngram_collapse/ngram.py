@@ -212,17 +212,18 @@ class _Index:
     Attributes:
         keys: int64 n-gram keys: from the low bits, the next id (``bits`` bits; ``</s>`` is 0), a flag
             bit (1 when the context holds ``<s>``), and the context's rank among the model's contexts.
-        base, count: intp; positions j sharing a context are the slice [base[j], base[j] + count[j]).
-        succ: intp; where the walk stands after the word that follows j (meaningless after ``</s>``).
+        base, count: int32 (int64 from 2**31 positions on); the positions sharing j's context are
+            the slice [base[j], base[j] + count[j]).
+        succ: where the walk stands after the word that follows j (meaningless after ``</s>``).
         start: a position in the all-``<s>`` context.
         bits: bits of an id; ``word_mask`` = 2**bits - 1.
         distinct_ngrams: distinct n-grams made only of words.
     """
 
     keys: NDArray[np.int64]
-    base: NDArray[np.intp]
-    count: NDArray[np.intp]
-    succ: NDArray[np.intp]
+    base: NDArray[np.integer]
+    count: NDArray[np.integer]
+    succ: NDArray[np.integer]
     start: int
     bits: int
     distinct_ngrams: int
@@ -254,15 +255,16 @@ def _build_index(keys: NDArray[np.int64], bits: int, perm: NDArray[np.intp] | No
     np.not_equal(keys[1:], keys[:-1], out=new_ngram[1:])
     rank = np.cumsum(new_context) - 1
     first = np.flatnonzero(new_context)
-    base = first[rank]
-    count = np.diff(np.append(first, m))[rank]
+    index = np.int32 if m < 2**31 else np.intp  # halves the index's memory on all but huge corpora
+    base = first.astype(index)[rank]
+    count = np.diff(np.append(first, m)).astype(index)[rank]
     keys = (rank << (bits + 1)) | (keys & low)
     del rank, context
     # An n-gram is all words when it ends in a word and its context has no <s> (flag 0).
     all_words = ((keys & ((1 << bits) - 1)) > BOS_ID) & ((keys >> bits) & 1 == 0)
     distinct_ngrams = int(np.count_nonzero(new_ngram & all_words))
-    where = np.zeros(m + 1, dtype=np.intp)
-    where[perm] = np.arange(m)
+    where = np.zeros(m + 1, dtype=index)
+    where[perm] = np.arange(m, dtype=index)
     succ = where[perm + 1]
     return _Index(keys, base, count, succ, int(where[0]), bits, distinct_ngrams)
 
