@@ -43,6 +43,18 @@ def test_reproduce_paper_continuous_figures(tmp_path):
     assert len(rows) == 100 and list(rows[0]) == ["trial", "joint_mu", "joint_sigma", "approx_mu", "approx_sigma"]
 
 
+def test_bench_continuous_section(monkeypatch, capsys):
+    from ngram_collapse.continuous import bench as continuous_bench
+
+    calls = []
+    result = {"batch_s": 0.5, "loop_s": 10.0, "loop_measured_s": 0.2, "loop_trajectories": 7,
+              "trajectories": 500, "speedup": 20.0}
+    monkeypatch.setattr(continuous_bench, "bench_continuous",
+                        lambda loop_trajectories: calls.append(loop_trajectories) or {"figure13 joint-ml": result})
+    assert load("bench").main(["--only", "continuous", "--notebook-trajectories", "7"]) == 0
+    assert calls == [7] and "figure13 joint-ml" in capsys.readouterr().out
+
+
 def test_bench_sections_selectable(capsys):
     bench = load("bench")
     assert {"bernoulli", "poisson"} <= set(bench.SECTIONS)
