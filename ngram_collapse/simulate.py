@@ -87,7 +87,7 @@ def simulate(model: str, generations: int | None = None, trajectories: int | Non
     """Run the registered setting ``model`` and return its summary (see the module docstring).
 
     Args:
-        model: a key of :data:`SIMULATIONS` (``bernoulli``, ``poisson``, ``zipf``, ...).
+        model: a key of :data:`SIMULATIONS` (``bernoulli``, ``poisson``, ``zipf``, ``gaussian``, ``gmm``).
         generations: number of retraining rounds K >= 0 (default: the setting's).
         trajectories: number of independent trajectories T >= 1 (default: the setting's).
         seed: seed of the one ``numpy.random.Generator`` of the batch.

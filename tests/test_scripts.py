@@ -36,7 +36,8 @@ def test_reproduce_paper_continuous_figures(tmp_path):
     assert all((tmp_path / f"{name}.png").stat().st_size > 1000 for name in ("fig2a", "fig5", "fig11_12", "fig13"))
     assert len(list(csv.reader(open(tmp_path / "fig2a.csv")))) == 1 + 2501
     rows = list(csv.DictReader(open(tmp_path / "fig5.csv")))
-    assert len(rows) == 200 and {"setting", "prob_above_eps", "bound_paper", "bound_bertrand", "bound_best"} <= set(rows[0])
+    assert len(rows) == 200
+    assert {"setting", "prob_above_eps", "bound_paper", "bound_bertrand", "bound_best"} <= set(rows[0])
     rows = list(csv.DictReader(open(tmp_path / "fig13.csv")))
     assert len(rows) == 400 and len({r["setting"] for r in rows}) == 2
     rows = list(csv.DictReader(open(tmp_path / "fig11_12.csv")))

@@ -103,7 +103,8 @@ def simulate_gaussian(
               "trajectories": trajectories, "seed": seed}
     bound_columns = {"bound_paper": bounds.theorem3_bound, "bound_bertrand": bounds.bertrand_bound,
                      "bound_best": bounds.best_fractional_bound}
-    return _summary("gaussian", "Gaussian", config, sigma_trajectories(model, n, generations, seed), bound_columns)
+    sigmas = sigma_trajectories(model, n, generations, seed)
+    return _summary("gaussian", "Gaussian", config, sigmas, bound_columns)
 
 
 def simulate_gmm(
@@ -134,4 +135,5 @@ def simulate_gmm(
     model = SymmetricGMM(np.full(trajectories, float(mu0)), np.full(trajectories, float(sigma0)), estimator, eta)
     config = {"n": n, "mu0": mu0, "sigma0": sigma0, "eps": eps, "generations": generations,
               "trajectories": trajectories, "seed": seed, "estimator": estimator, "eta": eta}
-    return _summary("gmm", f"symmetric GMM ({estimator})", config, sigma_trajectories(model, n, generations, seed), {"bound_paper": bounds.theorem4_bound})
+    sigmas = sigma_trajectories(model, n, generations, seed)
+    return _summary("gmm", f"symmetric GMM ({estimator})", config, sigmas, {"bound_paper": bounds.theorem4_bound})
