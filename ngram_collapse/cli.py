@@ -167,11 +167,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def simulate_command(argv: Sequence[str]) -> int:
     """``simulate MODEL [options]``: simulated recursive training of a parametric model beside its
-    theory; prints a table, writes ``summary.json`` and ``survival.png`` into ``--out``."""
+    theory; prints a table, writes ``summary.json`` and the setting's figures into ``--out``
+    (``survival.png``; ``prob_above_eps.png`` and ``trajectories.png`` for gaussian and gmm)."""
     import time
     from pathlib import Path
 
-    from . import output, plot
+    from . import output
     from .simulate import SIMULATIONS, simulate
 
     parser = _Parser(prog=f"{PROG} simulate",
@@ -203,9 +204,7 @@ def simulate_command(argv: Sequence[str]) -> int:
     if len(shown) < len(rows):
         print(f"({len(shown)} of {len(rows)} generations shown; all are in summary.json)")
     with output.atomic_folder(out) as tmp:
-        output.write_json(tmp / "summary.json", summary)
-        if rows:
-            plot.figure_survival_vs_theory([summary], tmp / "survival.png")
+        sim.write(summary, tmp)
     print(f"wrote {out}")
     return 0
 

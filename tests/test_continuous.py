@@ -118,7 +118,8 @@ def test_gmm_probability_never_above_theorem4(estimator: str, n: int, mu0: float
 
 def test_summary_format_and_determinism() -> None:
     summary = simulate_gaussian(10, 0.0, 1.0, 0.1, 5, 50, seed=6)
-    assert summary["model"] == "gaussian"
+    assert summary["model"] == "gaussian" and summary["quantity"] == "Pr(Sigma_k > 0.1)"
+    assert summary["label"] == "Gaussian n=10, mu0=0, sigma0=1"
     assert summary["config"] == {"n": 10, "mu0": 0.0, "sigma0": 1.0, "eps": 0.1, "generations": 5, "trajectories": 50, "seed": 6}
     rows = summary["generations"]
     assert [r["generation"] for r in rows] == [1, 2, 3, 4, 5]
@@ -131,6 +132,7 @@ def test_summary_format_and_determinism() -> None:
     assert np.array_equal(again["sigma_trajectories"], summary["sigma_trajectories"])
     gmm = simulate_gmm(10, 1.0, 1.0, 0.1, 3, 20, "approx-ml", seed=6)
     assert gmm["model"] == "gmm" and gmm["config"]["estimator"] == "approx-ml" and gmm["config"]["eta"] == 2.0
+    assert gmm["label"] == "symmetric GMM (approx-ml) n=10, mu0=1, sigma0=1"
     assert set(gmm["generations"][0]) == {"generation", "prob_above_eps", "stderr", "sigma_mean", "bound_paper"}
     assert simulate_gmm(10, 1.0, 1.0, 0.1, 0, 20, "joint-ml", seed=6)["generations"] == []
 

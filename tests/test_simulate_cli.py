@@ -58,6 +58,37 @@ def test_poisson_and_zipf(tmp_path, capsys):
     assert 0 < s["generations"][-1]["survival"] <= 1 and s["parameters"]["symbols_present"] <= 200
 
 
+@pytest.mark.parametrize("model, args, bounds", [
+    ("gaussian", ["--mu0", "0.5"], {"bound_paper", "bound_bertrand", "bound_best"}),
+    ("gmm", ["--estimator", "joint-ml"], {"bound_paper"}),
+])
+def test_continuous_writes_summary_and_figures(tmp_path, capsys, model, args, bounds):
+    out = tmp_path / model
+    assert cli.main(["simulate", model, "--n", "10", "--sigma0", "1", "--eps", "0.1", *args, "--generations", "15",
+                     "--trajectories", "60", "--seed", "3", "--out", str(out)]) == 0
+    assert "prob_above_eps" in capsys.readouterr().out
+    assert sorted(p.name for p in out.iterdir()) == ["prob_above_eps.png", "summary.json", "trajectories.png"]
+    assert (out / "prob_above_eps.png").stat().st_size > 1000 and (out / "trajectories.png").stat().st_size > 1000
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["model"] == model and "sigma_trajectories" not in summary
+    assert summary["config"]["trajectories"] == 60 and summary["config"]["seed"] == 3
+    rows = summary["generations"]
+    assert [r["generation"] for r in rows] == list(range(1, 16))
+    for r in rows:
+        assert set(r) == {"generation", "prob_above_eps", "stderr", "sigma_mean", *bounds}
+        assert 0 <= r["prob_above_eps"] <= 1 and r["sigma_mean"] > 0
+
+
+def test_continuous_defaults_are_the_papers_settings():
+    from ngram_collapse.simulate import SIMULATIONS
+
+    gaussian, gmm = SIMULATIONS["gaussian"], SIMULATIONS["gmm"]
+    assert (gaussian.generations, gaussian.trajectories, gmm.generations, gmm.trajectories) == (200, 1000, 200, 500)
+    assert {o.name: o.default for o in gaussian.options} == {"n": 10, "mu0": 0.0, "sigma0": 1.0, "eps": 0.1}
+    assert {o.name: o.default for o in gmm.options} == {"n": 10, "mu0": 1.0, "sigma0": 1.0, "eps": 0.1,
+                                                         "estimator": "approx-ml", "eta": 2.0}
+
+
 def test_default_out_is_under_runs(tmp_path):
     result = run_cli("simulate", "poisson", "--generations", "2", "--trajectories", "10", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
@@ -74,6 +105,13 @@ def test_default_out_is_under_runs(tmp_path):
     ["simulate", "poisson", "--trajectories", "0"],
     ["simulate", "zipf", "--sampling", "bogus"],
     ["simulate", "bernoulli", "--p0", "abc"],
+    ["simulate", "gaussian", "--n", "1"],
+    ["simulate", "gaussian", "--sigma0", "0"],
+    ["simulate", "gaussian", "--eps", "-0.1"],
+    ["simulate", "gaussian", "--mu0", "inf"],
+    ["simulate", "gmm", "--estimator", "em"],
+    ["simulate", "gmm", "--eta", "1"],
+    ["simulate", "gmm", "--sigma0", "nan"],
     ["simulate", "no-such-model"],
     ["simulate"],
 ])

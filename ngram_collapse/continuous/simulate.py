@@ -7,7 +7,8 @@ Both run every trajectory at once, as one batch model, on the one generation loo
 
 Summary format (a dict, JSON-ready except ``sigma_trajectories``)::
 
-    {"model": "gaussian" | "gmm",
+    {"model": "gaussian" | "gmm", "label": e.g. "Gaussian n=10, mu0=0, sigma0=1",
+     "quantity": "Pr(Sigma_k > eps)",
      "config": {"n", "mu0", "sigma0", "eps", "generations", "trajectories", "seed"
                 [, "estimator", "eta"]  (gmm)},
      "generations": [{"generation": k, "prob_above_eps": Pr(Sigma_k > eps) simulated,
@@ -62,6 +63,7 @@ def sigma_trajectories(model: Gaussian | SymmetricGMM, n: int, generations: int,
 
 def _summary(
     model: str,
+    label: str,
     config: dict[str, Any],
     sigmas: NDArray[np.float64],
     bound_columns: dict[str, Callable[..., NDArray[np.float64]]],
@@ -77,7 +79,9 @@ def _summary(
         **{name: bound(k, n, sigma0, eps) for name, bound in bound_columns.items()},
     }
     rows = [{name: values[i].item() for name, values in columns.items()} for i in range(k.size)]
-    return {"model": model, "config": config, "generations": rows, "sigma_trajectories": sigmas}
+    return {"model": model, "label": f"{label} n={n}, mu0={config['mu0']:g}, sigma0={sigma0:g}",
+            "quantity": f"Pr(Sigma_k > {eps:g})", "config": config, "generations": rows,
+            "sigma_trajectories": sigmas}
 
 
 def simulate_gaussian(
@@ -99,7 +103,8 @@ def simulate_gaussian(
               "trajectories": trajectories, "seed": seed}
     bound_columns = {"bound_paper": bounds.theorem3_bound, "bound_bertrand": bounds.bertrand_bound,
                      "bound_best": bounds.best_fractional_bound}
-    return _summary("gaussian", config, sigma_trajectories(model, n, generations, seed), bound_columns)
+    sigmas = sigma_trajectories(model, n, generations, seed)
+    return _summary("gaussian", "Gaussian", config, sigmas, bound_columns)
 
 
 def simulate_gmm(
@@ -130,4 +135,5 @@ def simulate_gmm(
     model = SymmetricGMM(np.full(trajectories, float(mu0)), np.full(trajectories, float(sigma0)), estimator, eta)
     config = {"n": n, "mu0": mu0, "sigma0": sigma0, "eps": eps, "generations": generations,
               "trajectories": trajectories, "seed": seed, "estimator": estimator, "eta": eta}
-    return _summary("gmm", config, sigma_trajectories(model, n, generations, seed), {"bound_paper": bounds.theorem4_bound})
+    sigmas = sigma_trajectories(model, n, generations, seed)
+    return _summary("gmm", f"symmetric GMM ({estimator})", config, sigmas, {"bound_paper": bounds.theorem4_bound})
