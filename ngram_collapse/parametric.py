@@ -41,60 +41,61 @@ def _per_observation(counts: NDArray[Any], size: Any) -> NDArray[np.float64]:
     return np.divide(counts, size, out=np.zeros(np.broadcast_shapes(counts.shape, size.shape)), where=size > 0)
 
 
-class Bernoulli:
+class _MeanModel:
+    """What the models below share: the maximum-likelihood parameter of every trajectory is its
+    sufficient statistic per observation, held as ``mean`` (named ``p`` or ``lam`` by each model)."""
+
+    def __init__(self, mean: ArrayLike) -> None:
+        self.mean = np.asarray(mean, dtype=float)
+
+    def fit(self, data: Counts) -> Self:
+        """Maximum likelihood: the sufficient statistic / the data set's size (0 for an empty one)."""
+        self.mean = _per_observation(np.asarray(data.counts), data.size)
+        return self
+
+
+class Bernoulli(_MeanModel):
     """Bernoulli recursive training (Theorem 1), T trajectories at once.
 
     Attributes:
         p: the success probability of every trajectory, shape (T,).
     """
 
-    def __init__(self, p: ArrayLike) -> None:
-        self.p = np.asarray(p, dtype=float)
-
-    def fit(self, data: Counts) -> Self:
-        """Maximum likelihood: p = successes / size."""
-        self.p = _per_observation(np.asarray(data.counts), data.size)
-        return self
+    @property
+    def p(self) -> NDArray[np.float64]:
+        return self.mean
 
     def sample(self, size: Any, rng: np.random.Generator) -> Counts:
         """The number of successes among ``size`` draws, for every trajectory."""
         return Counts(rng.binomial(size, self.p), size)
 
 
-class Poisson:
+class Poisson(_MeanModel):
     """Poisson recursive training (Theorem 2), T trajectories at once.
 
     Attributes:
         lam: the rate of every trajectory, shape (T,).
     """
 
-    def __init__(self, lam: ArrayLike) -> None:
-        self.lam = np.asarray(lam, dtype=float)
-
-    def fit(self, data: Counts) -> Self:
-        """Maximum likelihood: lambda = sum of the observations / size."""
-        self.lam = _per_observation(np.asarray(data.counts), data.size)
-        return self
+    @property
+    def lam(self) -> NDArray[np.float64]:
+        return self.mean
 
     def sample(self, size: Any, rng: np.random.Generator) -> Counts:
         """The sum of ``size`` Poisson(lambda) draws, i.e. one Poisson(size lambda) draw per trajectory."""
         return Counts(rng.poisson(np.asarray(size) * self.lam), size)
 
 
-class Categorical:
+class Categorical(_MeanModel):
     """A categorical (unigram) model over m symbols, T trajectories at once (Corollaries 1 and 2).
 
     Attributes:
         p: the probability of every symbol in every trajectory, shape (T, m).
     """
 
-    def __init__(self, p: ArrayLike) -> None:
-        self.p = np.asarray(p, dtype=float)
-
-    def fit(self, data: Counts) -> Self:
-        """Maximum likelihood: the empirical distribution of every trajectory's counts."""
-        self.p = _per_observation(np.asarray(data.counts), data.size)
-        return self
+    @property
+    def p(self) -> NDArray[np.float64]:
+        return self.mean
 
     def sample(self, size: Any, rng: np.random.Generator) -> Counts:
         """Symbol counts of ``size`` draws, for every trajectory (one multinomial draw per trajectory).
