@@ -169,9 +169,6 @@ def simulate_command(argv: Sequence[str]) -> int:
     """``simulate MODEL [options]``: simulated recursive training of a parametric model beside its
     theory; prints a table, writes ``summary.json`` and the setting's figures into ``--out``
     (``survival.png``; ``prob_above_eps.png`` and ``trajectories.png`` for gaussian and gmm)."""
-    import time
-    from pathlib import Path
-
     from . import output
     from .simulate import SIMULATIONS, simulate
 
@@ -190,7 +187,7 @@ def simulate_command(argv: Sequence[str]) -> int:
         _add_common(sub, sim.generations, sim.trajectories)
     args = parser.parse_args(argv)
     sim = SIMULATIONS[args.model]
-    out = Path(args.out or f"runs/simulate-{sim.name}-{time.strftime('%Y%m%d-%H%M%S')}")
+    out = Path(args.out) if args.out else default_out("simulate", sim.name)
     output.check_writable(out)
     summary = simulate(sim.name, generations=args.generations, trajectories=args.trajectories,
                        seed=args.seed, **{opt.name: getattr(args, opt.name) for opt in sim.options})

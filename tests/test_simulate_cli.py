@@ -93,7 +93,7 @@ def test_default_out_is_under_runs(tmp_path):
     result = run_cli("simulate", "poisson", "--generations", "2", "--trajectories", "10", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     (folder,) = (tmp_path / "runs").iterdir()
-    assert folder.name.startswith("simulate-poisson-") and (folder / "summary.json").exists()
+    assert folder.name.endswith("-simulate-poisson") and (folder / "summary.json").exists()
 
 
 @pytest.mark.parametrize("args", [
