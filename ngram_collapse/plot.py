@@ -98,13 +98,14 @@ def plot_survival(summary: Mapping[str, Any], path: Path) -> None:
     cfg = summary["config"]
     fig, ax = plt.subplots(figsize=(6, 4), dpi=120)
     ax.errorbar(k, [r["distinct_mean"] / m for r in rows], yerr=[r["distinct_std"] / m for r in rows],
-                fmt="o-", ms=4, capsize=3, label=f"simulation ({cfg['trajectories']} trajectories, mean ± sd)")
+                fmt="o", ms=5, capsize=3, color="tab:blue", alpha=0.8,
+                label=f"simulation ({cfg['trajectories']} trajectories, mean ± sd)")
     curves = {"expected": ("Corollary 2 (exact)", {"color": "black", "linestyle": "--"}),
               "bound_lower": ("Corollary 1 lower bound", _THEORY_STYLES["bound_lower"][1]),
               "bound_upper": ("Corollary 1 upper bound", _THEORY_STYLES["bound_upper"][1])}
     for key, (label, style) in curves.items():
         if key in rows[0]:
-            ax.plot(k, [r[key] / m for r in rows], label=label, **style)
+            ax.plot(k, [r[key] / m for r in rows], label=label, zorder=3, linewidth=1.5, **style)
     ax.set_xlabel("generation k")
     ax.set_ylabel("distinct words / original vocabulary")
     ax.set_title(f"{cfg.get('corpus', 'corpus')}: order {cfg['order']}, {cfg['sampling']} sampling")
