@@ -66,6 +66,7 @@ class NgramModel:
         self.data = data
         self._nltk_stream = None
         if keys is not None:
+            data.ngram_keys = data.ngram_keys_for = None  # consumed: no need to keep 8 bytes a word
             self._index = _build_index(keys, bits)
         else:
             keys, perm = _keys_from_ids(data, self.order, bits)
@@ -154,8 +155,9 @@ class NgramModel:
             key_parts.append(keys)
             len_parts.append(lengths)
             have += int(lengths.sum())
-        keys = np.concatenate(key_parts)
-        lengths = np.concatenate(len_parts)
+        keys = key_parts[0] if len(key_parts) == 1 else np.concatenate(key_parts)
+        lengths = len_parts[0] if len(len_parts) == 1 else np.concatenate(len_parts)
+        del key_parts, len_parts
         ends = np.cumsum(lengths)
         keep = int(np.searchsorted(ends, num_tokens)) + 1  # the first sequence reaching the budget
         lengths = lengths[:keep]
@@ -178,27 +180,30 @@ class NgramModel:
             sequence (length + 1 per sequence, the last one ending in ``</s>``), and the word counts.
         """
         ix = self._index
-        base, count, key, succ, word_mask = ix.base, ix.count, ix.keys, ix.succ, ix.word_mask
-        state = np.full(batch, ix.start, dtype=np.intp)
-        active = np.arange(batch, dtype=np.intp)
+        first, size, key, next_context, word_mask = ix.first, ix.size, ix.keys, ix.next_context, ix.word_mask
+        context = np.full(batch, ix.start, dtype=first.dtype)
+        active = np.arange(batch, dtype=np.int32)
         seq_parts, key_parts = [], []
         while active.size:
-            pick = base[state] + (rng.random(state.size) * count[state]).astype(np.intp)
+            pick = first[context] + (rng.random(context.size) * size[context]).astype(np.intp)
             drawn = key[pick]
             seq_parts.append(active)
             key_parts.append(drawn)
-            state = succ[pick]
+            context = next_context[pick]
             alive = (drawn & word_mask) != EOS_ID
             if not alive.all():
-                state, active = state[alive], active[alive]
+                context, active = context[alive], active[alive]
+        steps = np.array([a.size for a in seq_parts])
         seqs = np.concatenate(seq_parts)
-        keys = np.concatenate(key_parts)
+        seq_parts.clear()
         rows = np.bincount(seqs, minlength=batch)
         # The parts are step-major: step t of sequence s goes to row first_row[s] + t.
-        step = np.repeat(np.arange(len(seq_parts)), [a.size for a in seq_parts])
-        first_row = np.concatenate(([0], np.cumsum(rows)[:-1]))
-        out = np.empty(keys.size, dtype=np.int64)
-        out[first_row[seqs] + step] = keys
+        index = _index_dtype(seqs.size)
+        dest = np.concatenate(([0], np.cumsum(rows)[:-1])).astype(index)[seqs]
+        del seqs
+        dest += np.repeat(np.arange(steps.size, dtype=index), steps)
+        out = np.empty(dest.size, dtype=np.int64)
+        out[dest] = np.concatenate(key_parts)
         return out, rows - 1
 
 
@@ -206,24 +211,27 @@ class NgramModel:
 class _Index:
     """The sampling index of an n-gram model.
 
-    All arrays have one entry per standing position (the last ``<s>`` of every sequence and every
-    word: words + sequences entries), in the order of their n-gram keys.
+    Standing positions (the last ``<s>`` of every sequence and every word) are numbered in the order
+    of their n-gram keys, so the positions of a context are a contiguous slice; contexts are numbered
+    in the same order. A walk's state is the number of its current context.
 
     Attributes:
-        keys: int64 n-gram keys: from the low bits, the next id (``bits`` bits; ``</s>`` is 0), a flag
-            bit (1 when the context holds ``<s>``), and the context's rank among the model's contexts.
-        base, count: int32 (int64 from 2**31 positions on); the positions sharing j's context are
-            the slice [base[j], base[j] + count[j]).
-        succ: where the walk stands after the word that follows j (meaningless after ``</s>``).
-        start: a position in the all-``<s>`` context.
+        keys: int64, one per position: from the low bits, the next id (``bits`` bits; ``</s>`` is 0),
+            a flag bit (1 when the context holds ``<s>``), and the context's number.
+        next_context: one per position: the context the walk is in after drawing that position's
+            n-gram (meaningless after ``</s>``).
+        first, size: one per context: its positions are [first, first + size).
+        start: the number of the all-``<s>`` context.
         bits: bits of an id; ``word_mask`` = 2**bits - 1.
         distinct_ngrams: distinct n-grams made only of words.
+
+    Integer arrays other than ``keys`` are int32 below 2**31 positions (int64 above).
     """
 
     keys: NDArray[np.int64]
-    base: NDArray[np.integer]
-    count: NDArray[np.integer]
-    succ: NDArray[np.integer]
+    next_context: NDArray[np.integer]
+    first: NDArray[np.integer]
+    size: NDArray[np.integer]
     start: int
     bits: int
     distinct_ngrams: int
@@ -233,43 +241,51 @@ class _Index:
         return (1 << self.bits) - 1
 
 
-def _build_index(keys: NDArray[np.int64], bits: int, perm: NDArray[np.intp] | None = None) -> _Index:
+def _index_dtype(m: int) -> type:
+    return np.int32 if m < 2**31 - 1 else np.int64
+
+
+def _build_index(keys: NDArray[np.int64], bits: int, perm: NDArray[np.integer] | None = None) -> _Index:
     """The :class:`_Index` from the n-gram keys of the standing positions in training order.
 
     Args:
         keys: shape (standing positions,), sequence after sequence, each starting at its last
             ``<s>``; the layout of :attr:`_Index.keys` except that the context part may be any
-            integer that identifies the context (a packed n-gram, a checked hash, an older rank).
+            integer that identifies the context (a packed n-gram, a checked hash, an older number).
         bits: bits of an id.
         perm: ``argsort(keys)`` if already known.
     """
     m = keys.size
+    index = _index_dtype(m)
     if perm is None:
         perm = _argsort(keys)
     keys = keys[perm]
-    low = (1 << (bits + 1)) - 1  # next id and flag
+    shift = bits + 1  # below it: the next id and the flag
     new_context = np.ones(m, dtype=bool)
     new_ngram = np.ones(m, dtype=bool)
-    context = keys >> (bits + 1)
-    np.not_equal(context[1:], context[:-1], out=new_context[1:])
+    np.not_equal(keys[1:] >> shift, keys[:-1] >> shift, out=new_context[1:])
     np.not_equal(keys[1:], keys[:-1], out=new_ngram[1:])
-    rank = np.cumsum(new_context) - 1
-    first = np.flatnonzero(new_context)
-    index = np.int32 if m < 2**31 else np.intp  # halves the index's memory on all but huge corpora
-    base = first.astype(index)[rank]
-    count = np.diff(np.append(first, m)).astype(index)[rank]
-    keys = (rank << (bits + 1)) | (keys & low)
-    del rank, context
+    rank = np.cumsum(new_context, dtype=index)
+    rank -= 1
+    first = np.flatnonzero(new_context).astype(index)
+    del new_context
+    size = np.diff(first, append=index(m)).astype(index)
+    keys &= (1 << shift) - 1
+    keys |= rank.astype(np.int64) << shift
     # An n-gram is all words when it ends in a word and its context has no <s> (flag 0).
-    all_words = ((keys & ((1 << bits) - 1)) > BOS_ID) & ((keys >> bits) & 1 == 0)
-    distinct_ngrams = int(np.count_nonzero(new_ngram & all_words))
-    where = np.zeros(m + 1, dtype=index)
+    new_ngram &= (keys & ((1 << bits) - 1)) > BOS_ID
+    new_ngram &= (keys & (1 << bits)) == 0
+    distinct_ngrams = int(np.count_nonzero(new_ngram))
+    del new_ngram
+    where = np.zeros(m + 1, dtype=index)  # sorted number of every position in training order
     where[perm] = np.arange(m, dtype=index)
-    succ = where[perm + 1]
-    return _Index(keys, base, count, succ, int(where[0]), bits, distinct_ngrams)
+    perm += 1
+    next_context = rank[where[perm]]
+    start = int(rank[where[0]]) if m else 0
+    return _Index(keys, next_context, first, size, start, bits, distinct_ngrams)
 
 
-def _keys_from_ids(data: Sequences, order: int, bits: int) -> tuple[NDArray[np.int64], NDArray[np.intp]]:
+def _keys_from_ids(data: Sequences, order: int, bits: int) -> tuple[NDArray[np.int64], NDArray[np.integer]]:
     """N-gram keys of the standing positions of ``data``, and their argsort.
 
     Builds the padded stream (max(order-1, 1) ``<s>``, the words, ``</s>`` per sequence) and packs
@@ -279,15 +295,18 @@ def _keys_from_ids(data: Sequences, order: int, bits: int) -> tuple[NDArray[np.i
     n_seq, n_words = len(data), data.num_tokens
     pad = max(order - 1, 1)
     stream_len = n_words + n_seq * (pad + 1)
-    seq_start = data.offsets[:-1] + np.arange(n_seq) * (pad + 1)  # first <s> of every sequence
+    index = _index_dtype(stream_len)
+    seq_start = (data.offsets[:-1] + np.arange(n_seq) * (pad + 1)).astype(index)  # first <s> of each
     tok = np.full(stream_len, BOS_ID, dtype=np.int32)
     is_word = np.zeros(stream_len, dtype=bool)
-    word_pos = np.arange(n_words) + np.repeat(seq_start - data.offsets[:-1] + pad, data.lengths)
+    word_pos = np.arange(n_words, dtype=index)
+    word_pos += np.repeat(seq_start - data.offsets[:-1].astype(index) + pad, data.lengths)
     tok[word_pos] = data.ids
     is_word[word_pos] = True
-    tok[seq_start + pad + data.lengths] = EOS_ID
+    del word_pos
+    tok[seq_start + pad + data.lengths.astype(index)] = EOS_ID
     is_word[seq_start + pad - 1] = True  # the last <s> stands too
-    stand = np.flatnonzero(is_word)
+    stand = np.flatnonzero(is_word).astype(index)
     del is_word
     for salt in range(100):
         keys = _hash_keys(tok, stand, order, bits, salt)
@@ -297,16 +316,23 @@ def _keys_from_ids(data: Sequences, order: int, bits: int) -> tuple[NDArray[np.i
     raise RuntimeError("100 hash functions collided; this should not happen")
 
 
-def _argsort(keys: NDArray[np.int64]) -> NDArray[np.intp]:
-    """Argsort of non-negative int64 keys; an LSD radix sort over 16-bit digits when they are short."""
+def _argsort(keys: NDArray[np.int64]) -> NDArray[np.integer]:
+    """Argsort of non-negative int64 keys (int32 indices where they fit); an LSD radix sort over
+    16-bit digits when the keys are short."""
+    index = _index_dtype(keys.size)
     width = int(keys.max()).bit_length() if keys.size else 0
     if width > 48:
-        return np.argsort(keys)
+        return np.argsort(keys).astype(index)
     perm = None
     for shift in range(0, max(width, 1), 16):
-        digits = ((keys if perm is None else keys[perm]) >> shift).astype(np.uint16)
+        shifted = keys >> shift if perm is None else keys[perm]
+        if perm is not None:
+            shifted >>= shift
+        digits = shifted.astype(np.uint16)
+        del shifted
         order = np.argsort(digits, kind="stable")  # numpy radix-sorts 16-bit integers
-        perm = order if perm is None else perm[order]
+        del digits
+        perm = order.astype(index) if perm is None else perm[order]
     return perm
 
 

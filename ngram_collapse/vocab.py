@@ -60,7 +60,8 @@ class Sequences(Sequence[list[str]]):
         offsets: int64 array of shape (sequences + 1,); sequence i is ``ids[offsets[i]:offsets[i+1]]``.
         vocab: the :class:`Vocabulary` the ids refer to.
         ngram_keys: for a sample of an n-gram model, the key of the n-gram drawn at every position
-            (see :mod:`ngram_collapse.ngram`; it makes refitting fast), else None.
+            (see :mod:`ngram_collapse.ngram`; it makes refitting fast), else None. The first fit of
+            a model of that order consumes them (sets them to None) to free their memory.
         ngram_keys_for: (order, id bits) of the model those keys belong to, else None.
     """
 
