@@ -214,3 +214,53 @@ def simulate_command(argv: Sequence[str]) -> int:
 
 
 COMMANDS["simulate"] = simulate_command
+
+
+def _list_of(kind: type) -> Callable[[str], list]:
+    """An argparse type: a comma-separated list of ``kind`` (empty items dropped)."""
+
+    def parse(text: str) -> list:
+        try:
+            return [kind(item.strip()) for item in text.split(",") if item.strip()]
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a comma-separated list of {kind.__name__}")
+
+    parse.__name__ = f"list of {kind.__name__}"
+    return parse
+
+
+def report_command(argv: Sequence[str]) -> int:
+    """``report [options]``: vocabulary-survival report over a grid of corpora, orders and sampling
+    schemes; one folder per cell, ``cells.csv`` and ``report.html`` at the top of ``--out``."""
+    import os
+
+    from .corpus import DEFAULT_CORPUS
+    from .report import Settings, expand_grid, run_report
+
+    p = _Parser(prog=f"{PROG} report", description=(
+        "Which words are forgotten, and when: recursive n-gram training over a grid of corpora x "
+        "orders x sampling schemes, with per-word survival against 1 - exp(-c g_k) (Corollary 2). "
+        "Finished cells are skipped when the same command is run again."))
+    p.add_argument("--corpus", action="extend", nargs="+", metavar="CORPUS",
+                   help=f"one or more corpora, as for the run command (default {DEFAULT_CORPUS})")
+    _add_corpus_options(p)
+    p.add_argument("--orders", type=_list_of(int), default=[1], help="n-gram orders, e.g. 1,2,3 (default 1)")
+    p.add_argument("--sampling", type=_list_of(str), default=["multinomial", "poisson"],
+                   help="sampling schemes (default multinomial,poisson)")
+    p.add_argument("--jobs", type=positive_int, default=os.cpu_count() or 1,
+                   help="local processes running cells (default: one per CPU)")
+    p.add_argument("--scheduler", metavar="dask://HOST:PORT",
+                   help="run the cells on an existing Dask distributed cluster (needs the dask extra)")
+    _add_common(p, generations=10, trajectories=5)
+    args = p.parse_args(argv)
+    cells = expand_grid(args.corpus or [DEFAULT_CORPUS], args.orders, args.sampling)
+    settings = Settings(args.generations, args.trajectories, args.seed, _corpus_options(args))
+    out = Path(args.out) if args.out else default_out("report")
+    done = run_report(out, cells, settings, jobs=args.jobs, scheduler=args.scheduler,
+                      progress=not args.quiet)
+    print(f"{len(done.ran)} cells run, {len(done.skipped)} already finished; "
+          f"open {done.html} (table: {done.cells_csv}; one folder per cell beside them)")
+    return 0
+
+
+COMMANDS["report"] = report_command
