@@ -186,9 +186,9 @@ def run_report(out: Path, cells: Sequence[Cell], settings: Settings, *, jobs: in
 
     out = Path(out)
     check_writable(out)
-    out.mkdir(parents=True, exist_ok=True)
     todo = [c for c in cells if not is_finished(out / c.name, c, settings)]
-    client = _dask_client(scheduler) if scheduler is not None else None
+    client = _dask_client(scheduler) if scheduler is not None and todo else None
+    out.mkdir(parents=True, exist_ok=True)
     bar = tqdm(total=len(cells), initial=len(cells) - len(todo), unit="cell", desc="cells",
                disable=None if progress else True)
     try:
@@ -237,7 +237,8 @@ def _dask_client(scheduler: str):
     try:
         return distributed.Client("tcp://" + scheduler[len("dask://"):], timeout="5s")
     except (OSError, TimeoutError, ValueError) as e:
-        raise InputError(f"--scheduler {scheduler}: cannot connect ({str(e).splitlines()[0] if str(e) else type(e).__name__})") from None
+        reason = str(e).splitlines()[0] if str(e) else type(e).__name__
+        raise InputError(f"--scheduler {scheduler}: cannot connect ({reason})") from None
 
 
 def _run_on_dask(client, cells: Sequence[Cell], settings: Settings) -> Iterator[tuple[Cell, ExperimentResult]]:
