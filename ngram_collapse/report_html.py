@@ -24,12 +24,15 @@ def _figure(data: Sequence[CellData], draw: Callable[[Any, CellData], None]) -> 
     plt = _pyplot()
     cols = min(3, len(data))
     rows = math.ceil(len(data) / cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(_PANEL[0] * cols, _PANEL[1] * rows), squeeze=False)
+    width, height = _PANEL[0] * cols, _PANEL[1] * rows
+    fig, axes = plt.subplots(rows, cols, figsize=(width, height), squeeze=False)
+    # fixed margins in inches: tight_layout would cost seconds on a large grid
+    fig.subplots_adjust(left=0.75 / width, right=1 - 0.15 / width, bottom=0.6 / height,
+                        top=1 - 0.55 / height, wspace=0.4, hspace=0.6)
     for ax, cell in zip(axes.flat, data):
         draw(ax, cell)
     for ax in axes.flat[len(data):]:
         ax.set_visible(False)
-    fig.tight_layout()
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=90)
     plt.close(fig)
