@@ -330,9 +330,6 @@ class Buckets:
         return cls(edges[used], edges[used + 1] - 1, words,
                    np.bincount(index, weights=counts) / words, index)
 
-    def labels(self) -> list[str]:
-        return [str(lo) if lo == hi else f"{lo}-{hi}" for lo, hi in zip(self.low, self.high)]
-
 
 def survival_by_count(counts: NDArray[np.int64], forgotten: NDArray[np.float64],
                       generations: Iterable[int]) -> dict[str, Any]:
