@@ -72,16 +72,10 @@ def default_out(*parts: object) -> Path:
     return out
 
 
-def _run_parser() -> argparse.ArgumentParser:
-    from .loop import SAMPLING_SCHEMES
+def _add_corpus_options(p: argparse.ArgumentParser) -> None:
+    """How a corpus is read (every option but ``--corpus`` itself); see :func:`_corpus_options`."""
     from .tokenize import SEGMENTS, TOKENIZERS
 
-    p = _Parser(prog=PROG, description=(
-        "Recursively retrain a maximum-likelihood n-gram model on its own samples and compare the "
-        "distinct words of every generation with Corollaries 1 and 2 of Suresh et al. (2025). "
-        "Other commands: simulate, report (run '%(prog)s COMMAND --help')."))
-    p.add_argument("--corpus", help="a text file, a folder of .txt files, or a registered corpus "
-                   "such as wikitext-2 or wikitext-2:valid (default: Python's embedded help topics)")
     p.add_argument("--data-dir", help="where registered corpora live (default $NGRAM_COLLAPSE_DATA)")
     p.add_argument("--max-words", type=positive_int, help="keep only the first W words")
     p.add_argument("--tokenizer", choices=TOKENIZERS, default="whitespace", help="default: whitespace")
@@ -90,6 +84,26 @@ def _run_parser() -> argparse.ArgumentParser:
                    help="one sequence per line (default) or per sentence (NLTK Punkt)")
     p.add_argument("--encoding-errors", choices=("strict", "replace"), default="strict",
                    help="undecodable bytes: stop with an error (default) or replace them")
+
+
+def _corpus_options(args: argparse.Namespace) -> dict[str, object]:
+    """The keyword arguments of :func:`ngram_collapse.corpus.load_sequences` (but the spec) from
+    the options of :func:`_add_corpus_options`."""
+    return {"tokenizer": args.tokenizer, "lowercase": args.lowercase, "segment": args.segment,
+            "max_words": args.max_words, "data_dir": args.data_dir,
+            "encoding_errors": args.encoding_errors}
+
+
+def _run_parser() -> argparse.ArgumentParser:
+    from .loop import SAMPLING_SCHEMES
+
+    p = _Parser(prog=PROG, description=(
+        "Recursively retrain a maximum-likelihood n-gram model on its own samples and compare the "
+        "distinct words of every generation with Corollaries 1 and 2 of Suresh et al. (2025). "
+        "Other commands: simulate, report (run '%(prog)s COMMAND --help')."))
+    p.add_argument("--corpus", help="a text file, a folder of .txt files, or a registered corpus "
+                   "such as wikitext-2 or wikitext-2:valid (default: Python's embedded help topics)")
+    _add_corpus_options(p)
     p.add_argument("--order", type=positive_int, default=1, help="n-gram order (default 1)")
     p.add_argument("--sampling", choices=SAMPLING_SCHEMES, default="multinomial",
                    help="sample size rule: multinomial = the original size every generation "
@@ -104,36 +118,25 @@ def run_command(argv: Sequence[str]) -> int:
     """``python -m ngram_collapse [options]``: the recursive n-gram run."""
     args = _run_parser().parse_args(argv)
     from .corpus import DEFAULT_CORPUS, load_sequences
-    from .experiment import run_experiment
+    from .experiment import run_experiment, write_run
     from .ngram import MAX_ORDER
-    from .output import atomic_folder, check_writable, format_table, write_csv, write_json
+    from .output import check_writable, format_table
 
     if args.order > MAX_ORDER:
         raise InputError(f"--order must be at most {MAX_ORDER}, not {args.order}")
     corpus = args.corpus or DEFAULT_CORPUS
     out = Path(args.out) if args.out else default_out(corpus, f"n{args.order}", args.sampling)
     check_writable(out)
-    data = load_sequences(args.corpus, tokenizer=args.tokenizer, lowercase=args.lowercase,
-                          segment=args.segment, max_words=args.max_words, data_dir=args.data_dir,
-                          encoding_errors=args.encoding_errors)
-    config = {"corpus": corpus, "tokenizer": args.tokenizer, "lowercase": args.lowercase,
-              "segment": args.segment, "max_words": args.max_words}
+    options = _corpus_options(args)
+    data = load_sequences(args.corpus, **options)
+    config = {"corpus": corpus, **{k: v for k, v in options.items() if k != "data_dir"}}
     result = run_experiment(data, args.order, generations=args.generations,
                             trajectories=args.trajectories, sampling=args.sampling, seed=args.seed,
                             jobs=args.jobs, progress=not args.quiet, config=config)
-    summary = result.summary()
+    summary = write_run(result, out, plot=not args.no_plot)
     print(f"{corpus}: {result.tokens} words, {result.vocab_size} distinct; order {args.order}, "
           f"{args.sampling} sampling, {args.trajectories} trajectories")
     print(format_table(*_survival_table(summary)))
-    with atomic_folder(out) as tmp:
-        write_csv(tmp / "generations.csv",
-                  ("trajectory", "generation", "tokens", "distinct_words", "distinct_ngrams"),
-                  result.generation_rows())
-        write_json(tmp / "summary.json", summary)
-        if not args.no_plot:
-            from .plot import plot_survival
-
-            plot_survival(summary, tmp / "survival.png")
     print(f"wrote {out}")
     return 0
 
@@ -207,3 +210,53 @@ def simulate_command(argv: Sequence[str]) -> int:
 
 
 COMMANDS["simulate"] = simulate_command
+
+
+def _list_of(kind: type) -> Callable[[str], list]:
+    """An argparse type: a comma-separated list of ``kind`` (empty items dropped)."""
+
+    def parse(text: str) -> list:
+        try:
+            return [kind(item.strip()) for item in text.split(",") if item.strip()]
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a comma-separated list of {kind.__name__}")
+
+    parse.__name__ = f"list of {kind.__name__}"
+    return parse
+
+
+def report_command(argv: Sequence[str]) -> int:
+    """``report [options]``: vocabulary-survival report over a grid of corpora, orders and sampling
+    schemes; one folder per cell, ``cells.csv`` and ``report.html`` at the top of ``--out``."""
+    import os
+
+    from .corpus import DEFAULT_CORPUS
+    from .report import Settings, expand_grid, run_report
+
+    p = _Parser(prog=f"{PROG} report", description=(
+        "Which words are forgotten, and when: recursive n-gram training over a grid of corpora x "
+        "orders x sampling schemes, with per-word survival against 1 - exp(-c g_k) (Corollary 2). "
+        "Finished cells are skipped when the same command is run again."))
+    p.add_argument("--corpus", action="extend", nargs="+", metavar="CORPUS",
+                   help=f"one or more corpora, as for the run command (default {DEFAULT_CORPUS})")
+    _add_corpus_options(p)
+    p.add_argument("--orders", type=_list_of(int), default=[1], help="n-gram orders, e.g. 1,2,3 (default 1)")
+    p.add_argument("--sampling", type=_list_of(str), default=["multinomial", "poisson"],
+                   help="sampling schemes (default multinomial,poisson)")
+    p.add_argument("--jobs", type=positive_int, default=os.cpu_count() or 1,
+                   help="local processes running cells (default: one per CPU)")
+    p.add_argument("--scheduler", metavar="dask://HOST:PORT",
+                   help="run the cells on an existing Dask distributed cluster (needs the dask extra)")
+    _add_common(p, generations=10, trajectories=5)
+    args = p.parse_args(argv)
+    cells = expand_grid(args.corpus or [DEFAULT_CORPUS], args.orders, args.sampling)
+    settings = Settings(args.generations, args.trajectories, args.seed, _corpus_options(args))
+    out = Path(args.out) if args.out else default_out("report")
+    done = run_report(out, cells, settings, jobs=args.jobs, scheduler=args.scheduler,
+                      progress=not args.quiet)
+    print(f"{len(done.ran)} cells run, {len(done.skipped)} already finished; "
+          f"open {done.html} (table: {done.cells_csv}; one folder per cell beside them)")
+    return 0
+
+
+COMMANDS["report"] = report_command

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import functools
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -119,6 +121,19 @@ class ExperimentResult:
         return [(t, k, int(tr.tokens[k]), int(tr.distinct_words[k]), int(tr.distinct_ngrams[k]))
                 for t, tr in enumerate(self.trajectories) for k in range(tr.tokens.size)]
 
+    def word_rows(self) -> Iterator[tuple[str, int, int, int | str]]:
+        """Rows of ``words.csv``: word, count, trajectory, forgotten_at.
+
+        One row per word of the original vocabulary and trajectory (word by word, trajectories in
+        order); ``forgotten_at`` is the first generation in which the word is absent, or ``""`` if it
+        survives the run. Rows are generated lazily: memory stays O(vocabulary x trajectories).
+        """
+        forgotten = np.stack([t.forgotten_at for t in self.trajectories], axis=1).tolist()
+        for i in np.flatnonzero(self.counts).tolist():
+            word, count = self.vocab[i], int(self.counts[i])
+            for t, k in enumerate(forgotten[i]):
+                yield word, count, t, (k if k >= 0 else "")
+
     def summary(self) -> dict[str, Any]:
         """The content of ``summary.json`` (see the README)."""
         distinct = self.distinct_words().astype(float)
@@ -138,6 +153,32 @@ class ExperimentResult:
             "versions": _versions(),
             "generations": generations,
         }
+
+
+GENERATIONS_HEADER = ("trajectory", "generation", "tokens", "distinct_words", "distinct_ngrams")
+WORDS_HEADER = ("word", "count", "trajectory", "forgotten_at")
+
+
+def write_run(result: ExperimentResult, out: Path, plot: bool = True) -> dict[str, Any]:
+    """Write a run's files into the folder ``out``, whole or not at all (:func:`output.atomic_folder`):
+    ``generations.csv``, ``words.csv`` (per-word survival), ``summary.json`` and, if ``plot``,
+    ``survival.png``. Used by the single run and by every cell of a report.
+
+    Returns:
+        The summary written to ``summary.json``.
+    """
+    from .output import atomic_folder, write_csv, write_json
+
+    summary = result.summary()
+    with atomic_folder(Path(out)) as tmp:
+        write_csv(tmp / "generations.csv", GENERATIONS_HEADER, result.generation_rows())
+        write_csv(tmp / "words.csv", WORDS_HEADER, result.word_rows())
+        write_json(tmp / "summary.json", summary)
+        if plot:
+            from .plot import plot_survival
+
+            plot_survival(summary, tmp / "survival.png")
+    return summary
 
 
 def run_experiment(

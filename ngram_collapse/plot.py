@@ -92,11 +92,19 @@ def plot_survival(summary: Mapping[str, Any], path: Path) -> None:
         path: the PNG to write.
     """
     plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6, 4), dpi=120)
+    draw_survival(ax, summary)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def draw_survival(ax: Any, summary: Mapping[str, Any]) -> None:
+    """Draw :func:`plot_survival`'s content (simulation mean +- sd and the theory) on ``ax``."""
     rows = summary["generations"]
     m = summary["vocab_size"]
     k = [r["generation"] for r in rows]
     cfg = summary["config"]
-    fig, ax = plt.subplots(figsize=(6, 4), dpi=120)
     ax.errorbar(k, [r["distinct_mean"] / m for r in rows], yerr=[r["distinct_std"] / m for r in rows],
                 fmt="o", ms=5, capsize=3, color="tab:blue", alpha=0.8,
                 label=f"simulation ({cfg['trajectories']} trajectories, mean ± sd)")
@@ -111,6 +119,3 @@ def plot_survival(summary: Mapping[str, Any], path: Path) -> None:
     ax.set_title(f"{cfg.get('corpus', 'corpus')}: order {cfg['order']}, {cfg['sampling']} sampling")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)

@@ -1,0 +1,160 @@
+"""The self-contained HTML page of a vocabulary-survival report (plots as base64 PNG data URIs).
+
+matplotlib is imported lazily (through :mod:`ngram_collapse.plot`).
+"""
+from __future__ import annotations
+
+import base64
+import html
+import io
+import math
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from .plot import _pyplot, draw_survival
+from .report import CellData, chosen_generations, forget_fit, median_time_to_forget, survival_by_count
+
+_PANEL = (4.6, 3.4)  # inches per cell panel
+
+
+def _figure(data: Sequence[CellData], draw: Callable[[Any, CellData], None]) -> str:
+    """One panel per cell drawn by ``draw(ax, cell)``, as a PNG data URI."""
+    plt = _pyplot()
+    cols = min(3, len(data))
+    rows = math.ceil(len(data) / cols)
+    width, height = _PANEL[0] * cols, _PANEL[1] * rows
+    fig, axes = plt.subplots(rows, cols, figsize=(width, height), squeeze=False)
+    # fixed margins in inches: tight_layout would cost seconds on a large grid
+    fig.subplots_adjust(left=0.75 / width, right=1 - 0.15 / width, bottom=0.6 / height,
+                        top=1 - 0.55 / height, wspace=0.4, hspace=0.6)
+    for ax, cell in zip(axes.flat, data):
+        draw(ax, cell)
+    for ax in axes.flat[len(data):]:
+        ax.set_visible(False)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=90)
+    plt.close(fig)
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def _title(cell: CellData) -> str:
+    return f"{cell.cell.corpus}, order {cell.cell.order}, {cell.cell.sampling}"
+
+
+def _draw_distinct(ax: Any, cell: CellData) -> None:
+    draw_survival(ax, cell.summary)
+    ax.set_title(_title(cell), fontsize=9)
+    ax.legend(fontsize=6)
+
+
+def _draw_survival_vs_count(ax: Any, cell: CellData) -> None:
+    """Survival fraction per count bucket (+-2 SE) and 1 - exp(-c g_k), for chosen generations."""
+    result = survival_by_count(cell.counts, cell.forgotten, chosen_generations(cell.generations))
+    x = result["buckets"].mean_count
+    for i, k in enumerate(result["generations"]):
+        color = f"C{i}"
+        ax.errorbar(x, result["survival"][i], yerr=2 * result["stderr"][i], fmt="o", ms=3, capsize=2,
+                    color=color, label=f"k = {k}")
+        ax.plot(x, result["theory"][i], "--", color=color, linewidth=1)
+    ax.plot([], [], "--", color="gray", label="1 - exp(-c g_k)")
+    ax.set_xscale("log")
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_xlabel("original count c (bucket mean)")
+    ax.set_ylabel("fraction of words still present")
+    ax.set_title(_title(cell), fontsize=9)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=6)
+
+
+def _draw_time_to_forget(ax: Any, cell: CellData) -> None:
+    """Median time to forget per count bucket, the theory median and the linear law 2c / ln 2."""
+    result = median_time_to_forget(cell.counts, cell.forgotten, cell.generations)
+    x = result["buckets"].mean_count
+    shown = np.isfinite(result["median"])
+    ax.plot(x[shown], result["median"][shown], "o", ms=4, label="simulation (median)")
+    theory = np.isfinite(result["theory_median"])
+    ax.plot(x[theory], result["theory_median"][theory], "s", ms=5, mfc="none", color="black",
+            label="theory median (g_k)")
+    if shown.any():
+        line = np.linspace(0, x[shown].max() * 1.05, 50)
+        ax.plot(line, 2 * line / np.log(2), "--", color="gray", label="2c / ln 2")
+    slope, rho = forget_fit(result)
+    ax.set_xlabel("original count c (bucket mean)")
+    ax.set_ylabel("generations until forgotten")
+    ax.set_title(f"{_title(cell)}\nslope {slope:.3g}, Spearman {rho:.3g}", fontsize=9)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=6)
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return "-" if value == "" else str(value)
+
+
+def _table(data: Sequence[CellData], rows: Sequence[dict[str, Any]]) -> str:
+    columns = list(rows[0]) + ["spearman"] if rows else []
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in ["cell"] + columns)
+    body = []
+    for cell, row in zip(data, rows):
+        _, rho = forget_fit(median_time_to_forget(cell.counts, cell.forgotten, cell.generations))
+        values = [row[c] for c in rows[0]] + ["" if math.isnan(rho) else rho]
+        name = html.escape(cell.cell.name)
+        link = f'<a href="{name}/words.csv">{name}</a>'
+        body.append("<tr><td>" + link + "</td>" + "".join(f"<td>{html.escape(_fmt(v))}</td>" for v in values)
+                    + "</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+_STYLE = """
+body { font-family: sans-serif; margin: 2em auto; max-width: 1400px; padding: 0 1em; color: #222; background: #fff; }
+img { max-width: 100%; height: auto; border: 1px solid #ddd; }
+table { border-collapse: collapse; font-size: 0.9em; }
+th, td { border: 1px solid #ccc; padding: 0.3em 0.6em; text-align: right; }
+th { background: #f0f0f0; } td:first-child { text-align: left; }
+p.note { max-width: 60em; }
+"""
+
+
+def render_report(data: Sequence[CellData], rows: Sequence[dict[str, Any]]) -> str:
+    """The report page: distinct words per generation against the theory, survival against
+    original count with 1 - exp(-c g_k) (Corollary 2), median time to forget with the linear law
+    2c / ln 2, and the table of cells (``rows`` as in ``cells.csv``)."""
+    if not data:
+        raise ValueError("a report needs at least one cell")
+    config = data[0].summary["config"]
+    sections = [
+        ("Distinct words per generation",
+         "Mean ± sd over trajectories of the distinct words still present, as a fraction of the "
+         "original vocabulary, against Corollary 2's exact expectation (Poisson sampling) or "
+         "Corollary 1's bounds (multinomial sampling).", _draw_distinct),
+        ("Survival against original count",
+         "Fraction of (word, trajectory) pairs still present at generation k, words grouped by their "
+         "count c in the original corpus (one bucket per count up to 10, then log-spaced), ± 2 "
+         "standard errors; dashed: 1 - exp(-c g_k), exact for unigrams under Poisson sampling.",
+         _draw_survival_vs_count),
+        ("Median time to forget against original count",
+         "Median first generation at which a word is absent, over (word, trajectory) pairs, shown "
+         "only for buckets where at least half the pairs were forgotten within the run (survivors are "
+         "censored); squares: the median implied by 1 - exp(-c g_k); dashed: the linear law 2c / ln 2.",
+         _draw_time_to_forget),
+    ]
+    parts = [f"<h2>{title}</h2><p class='note'>{html.escape(note)}</p>"
+             f"<img alt='{html.escape(title)}' src='{_figure(data, draw)}'>" for title, note, draw in sections]
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<title>Vocabulary survival report</title>
+<style>{_STYLE}</style></head>
+<body>
+<h1>Vocabulary survival under recursive training</h1>
+<p class="note">{len(data)} cells, {config['trajectories']} trajectories and {config['generations']}
+generations each, root seed {html.escape(str(config.get('report_seed', config['seed'])))}. Theory: Suresh,
+Thangaraj, Khandavally, "Rate of Model Collapse in Recursive Training" (AISTATS 2025): a word seen c
+times survives k generations with probability 1 - exp(-c g_k) &asymp; 1 - exp(-2c/k).</p>
+{''.join(parts)}
+<h2>Cells</h2>
+{_table(data, rows)}
+</body></html>
+"""
