@@ -187,6 +187,7 @@ def simulate_command(argv: Sequence[str]) -> int:
             else:
                 sub.add_argument(flag, dest=opt.name, type=opt.kind, default=opt.default,
                                  choices=opt.choices, help=opt.help)
+        sub.add_argument("--no-plot", action="store_true", help="write summary.json only, no figures")
         _add_common(sub, sim.generations, sim.trajectories)
     args = parser.parse_args(argv)
     sim = SIMULATIONS[args.model]
@@ -204,7 +205,7 @@ def simulate_command(argv: Sequence[str]) -> int:
     if len(shown) < len(rows):
         print(f"({len(shown)} of {len(rows)} generations shown; all are in summary.json)")
     with output.atomic_folder(out) as tmp:
-        sim.write(summary, tmp)
+        sim.write(summary, tmp, not args.no_plot)
     print(f"wrote {out}")
     return 0
 

@@ -52,17 +52,19 @@ class Option:
     choices: tuple[str, ...] | None = None
 
 
-def write_survival(summary: Mapping[str, Any], folder: Path) -> None:
-    """The default output files: ``summary.json`` and ``survival.png`` (simulated survival vs theory)."""
+def write_survival(summary: Mapping[str, Any], folder: Path, plot_figures: bool = True) -> None:
+    """The default output files: ``summary.json`` and (with ``plot_figures``) ``survival.png``
+    (simulated survival vs theory)."""
     output.write_json(folder / "summary.json", summary)
-    if summary["generations"]:
+    if plot_figures and summary["generations"]:
         plot.figure_survival_vs_theory([summary], folder / "survival.png")
 
 
 @dataclass(frozen=True)
 class Simulation:
     """A registered setting: ``run(generations=, trajectories=, seed=, **options) -> summary``;
-    ``write(summary, folder)`` writes its output files (``summary.json`` and figures) into a folder."""
+    ``write(summary, folder, plot_figures)`` writes its output files (``summary.json`` and, unless
+    ``plot_figures`` is False, figures) into a folder."""
 
     name: str
     run: Callable[..., dict[str, Any]]
@@ -70,7 +72,7 @@ class Simulation:
     generations: int
     trajectories: int
     description: str
-    write: Callable[[Mapping[str, Any], Path], None] = write_survival
+    write: Callable[[Mapping[str, Any], Path, bool], None] = write_survival
 
 
 SIMULATIONS: dict[str, Simulation] = {}
@@ -280,7 +282,7 @@ register(Simulation(
 TRAJECTORIES_SHOWN = 25  # as many lines as Figure 2a draws
 
 
-def write_continuous(summary: Mapping[str, Any], folder: Path) -> None:
+def write_continuous(summary: Mapping[str, Any], folder: Path, plot_figures: bool = True) -> None:
     """Output files of a ``gaussian`` (Theorem 3) or ``gmm`` (Theorem 4) run.
 
     ``summary.json`` is the summary without its ``sigma_trajectories`` array, which is drawn instead:
@@ -288,6 +290,8 @@ def write_continuous(summary: Mapping[str, Any], folder: Path) -> None:
     ``prob_above_eps.png`` (simulated Pr(Sigma_k > eps) against the bounds, like Figures 5 and 13).
     """
     output.write_json(folder / "summary.json", {k: v for k, v in summary.items() if k != "sigma_trajectories"})
+    if not plot_figures:
+        return
     continuous_plots.plot_sigma_trajectories(summary["sigma_trajectories"][:TRAJECTORIES_SHOWN],
                                              folder / "trajectories.png")
     if summary["generations"]:

@@ -138,3 +138,11 @@ def test_start_up_imports_no_matplotlib():
             "print(any(m in sys.modules for m in ('matplotlib', 'nltk', 'datasets', 'scipy')))")
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     assert result.stdout.strip() == "False", result.stderr
+
+
+@pytest.mark.parametrize("model", ["poisson", "gaussian"])
+def test_no_plot_writes_the_summary_only(tmp_path, model):
+    result = run_cli("simulate", model, "--generations", "3", "--trajectories", "20", "--no-plot",
+                     "--out", str(tmp_path / "o"))
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in (tmp_path / "o").iterdir()) == ["summary.json"]
