@@ -72,6 +72,7 @@ def run_trajectory(model: NgramModel, generations: int, sampling: str, index: in
         distinct_ngrams[gen.k] = gen.model.distinct_ngrams
         if gen.k and on_generation is not None:
             on_generation()
+        del gen  # let the loop release this generation's model and data while it makes the next
     return Trajectory(tokens, distinct_words, distinct_ngrams, forgotten_at, time.perf_counter() - start)
 
 

@@ -103,7 +103,8 @@ def recursive_training(
     for k in range(1, generations + 1):
         size = next_size(size, sampling, rng)
         data = model.sample(size, rng)
-        model = copy.copy(model).fit(data)
+        model = copy.copy(model)  # the previous model is released here unless the caller keeps it
+        model.fit(data)
         yield Generation(k, size, data, model)
 
 

@@ -61,6 +61,7 @@ class NgramModel:
             self.
         """
         data = sequences if isinstance(sequences, Sequences) else Sequences.encode(sequences)
+        self._index = None  # a refitted copy lets go of the index it shared before building its own
         bits = _bits(len(data.vocab))
         keys = data.ngram_keys if data.ngram_keys_for == (self.order, bits) else None
         self.data = data
@@ -167,8 +168,9 @@ class NgramModel:
         rows = num_tokens + keep
         keys = keys[:rows]
         keys[-1] &= ~np.int64(ix.word_mask)  # next id EOS_ID = 0
-        words = keys & ix.word_mask
-        ids = words[words != EOS_ID].astype(np.int32)
+        ids = keys[(keys & ix.word_mask) != EOS_ID]
+        ids &= ix.word_mask
+        ids = ids.astype(np.int32)
         offsets = np.concatenate(([0], np.cumsum(lengths)))
         return Sequences(ids, offsets, vocab, ngram_keys=keys, ngram_keys_for=(self.order, ix.bits))
 
@@ -183,14 +185,13 @@ class NgramModel:
         first, size, key, next_context, word_mask = ix.first, ix.size, ix.keys, ix.next_context, ix.word_mask
         context = np.full(batch, ix.start, dtype=first.dtype)
         active = np.arange(batch, dtype=np.int32)
-        seq_parts, key_parts = [], []
+        seq_parts, pick_parts = [], []
         while active.size:
-            pick = first[context] + (rng.random(context.size) * size[context]).astype(np.intp)
-            drawn = key[pick]
+            pick = first[context] + (rng.random(context.size) * size[context]).astype(first.dtype)
             seq_parts.append(active)
-            key_parts.append(drawn)
+            pick_parts.append(pick)
             context = next_context[pick]
-            alive = (drawn & word_mask) != EOS_ID
+            alive = (key[pick] & word_mask) != EOS_ID
             if not alive.all():
                 context, active = context[alive], active[alive]
         steps = np.array([a.size for a in seq_parts])
@@ -202,8 +203,10 @@ class NgramModel:
         dest = np.concatenate(([0], np.cumsum(rows)[:-1])).astype(index)[seqs]
         del seqs
         dest += np.repeat(np.arange(steps.size, dtype=index), steps)
-        out = np.empty(dest.size, dtype=np.int64)
-        out[dest] = np.concatenate(key_parts)
+        picks = np.empty(dest.size, dtype=first.dtype)
+        picks[dest] = np.concatenate(pick_parts)
+        del dest, pick_parts
+        out = key[picks]
         return out, rows - 1
 
 
@@ -252,6 +255,7 @@ def _build_index(keys: NDArray[np.int64], bits: int, perm: NDArray[np.integer] |
         keys: shape (standing positions,), sequence after sequence, each starting at its last
             ``<s>``; the layout of :attr:`_Index.keys` except that the context part may be any
             integer that identifies the context (a packed n-gram, a checked hash, an older number).
+            Overwritten: the function uses its memory as scratch space.
         bits: bits of an id.
         perm: ``argsort(keys)`` if already known.
     """
@@ -259,19 +263,24 @@ def _build_index(keys: NDArray[np.int64], bits: int, perm: NDArray[np.integer] |
     index = _index_dtype(m)
     if perm is None:
         perm = _argsort(keys)
+    context = keys  # the caller's keys are not used again: their memory holds the contexts below
     keys = keys[perm]
     shift = bits + 1  # below it: the next id and the flag
     new_context = np.ones(m, dtype=bool)
     new_ngram = np.ones(m, dtype=bool)
-    np.not_equal(keys[1:] >> shift, keys[:-1] >> shift, out=new_context[1:])
     np.not_equal(keys[1:], keys[:-1], out=new_ngram[1:])
+    np.right_shift(keys, shift, out=context)
+    np.not_equal(context[1:], context[:-1], out=new_context[1:])
     rank = np.cumsum(new_context, dtype=index)
     rank -= 1
     first = np.flatnonzero(new_context).astype(index)
     del new_context
     size = np.diff(first, append=index(m)).astype(index)
     keys &= (1 << shift) - 1
-    keys |= rank.astype(np.int64) << shift
+    context[:] = rank  # the context's number replaces its packed or hashed form
+    context <<= shift
+    keys |= context
+    del context
     # An n-gram is all words when it ends in a word and its context has no <s> (flag 0).
     new_ngram &= (keys & ((1 << bits) - 1)) > BOS_ID
     new_ngram &= (keys & (1 << bits)) == 0
