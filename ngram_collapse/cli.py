@@ -7,13 +7,13 @@ on stderr and exits with status 2.
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from .errors import InputError
+from .output import slug
 
 PROG = "ngram-collapse"
 
@@ -46,7 +46,6 @@ def _number(kind: type, minimum: float | None = None, maximum: float | None = No
 
 positive_int = _number(int, 1)
 nonnegative_int = _number(int, 0)
-positive_float = _number(float, 0, strict_min=True)
 
 
 def _add_common(p: argparse.ArgumentParser, generations: int, trajectories: int) -> None:
@@ -63,12 +62,12 @@ def _add_common(p: argparse.ArgumentParser, generations: int, trajectories: int)
 def default_out(*parts: object) -> Path:
     """A new folder ``runs/<time>-<parts>`` (never an existing one)."""
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    slug = "-".join(re.sub(r"[^A-Za-z0-9.]+", "_", str(p)).strip("_") for p in parts)
-    out = Path("runs") / f"{stamp}-{slug}"
+    name = "-".join(slug(str(p)) for p in parts)
+    out = Path("runs") / f"{stamp}-{name}"
     n = 1
     while out.exists():
         n += 1
-        out = Path("runs") / f"{stamp}-{slug}-{n}"
+        out = Path("runs") / f"{stamp}-{name}-{n}"
     return out
 
 

@@ -16,7 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from . import bounds
-from .loop import SAMPLING_SCHEMES, map_trajectories, recursive_training, trajectory_seeds
+from .loop import check_sampling, map_trajectories, recursive_training, trajectory_seeds
 from .ngram import NgramModel
 from .vocab import Sequences
 
@@ -211,8 +211,7 @@ def run_experiment(
         progress: show a tqdm bar on stderr.
         config: extra entries for ``result.config`` (e.g. the corpus name and tokenizer).
     """
-    if sampling not in SAMPLING_SCHEMES:
-        raise ValueError(f"sampling must be one of {', '.join(SAMPLING_SCHEMES)}, not {sampling!r}")
+    check_sampling(sampling)
     if generations < 0:
         raise ValueError(f"generations must be >= 0, not {generations}")
     seeds = trajectory_seeds(seed, trajectories)

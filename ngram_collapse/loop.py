@@ -27,6 +27,8 @@ from typing import Any, Generic, Protocol, Self, TypeVar
 
 import numpy as np
 
+from .errors import InputError
+
 D = TypeVar("D")
 R = TypeVar("R")
 
@@ -58,6 +60,12 @@ class Generation(Generic[D]):
     model: Any
 
 
+def check_sampling(sampling: str) -> None:
+    """Raise :class:`~ngram_collapse.errors.InputError` (a ValueError) unless ``sampling`` is a scheme."""
+    if sampling not in SAMPLING_SCHEMES:
+        raise InputError(f"sampling must be one of {', '.join(SAMPLING_SCHEMES)}, not {sampling!r}")
+
+
 def next_size(size: Any, sampling: str, rng: np.random.Generator) -> Any:
     """Sample size of the next generation.
 
@@ -65,12 +73,11 @@ def next_size(size: Any, sampling: str, rng: np.random.Generator) -> Any:
     ``poisson``: Poisson(size of the previous generation) (Appendix B.3, Corollary 2), drawn
     elementwise when ``size`` is an array of per-trajectory sizes.
     """
+    check_sampling(sampling)
     if sampling == "multinomial":
         return size
-    if sampling == "poisson":
-        drawn = rng.poisson(size)
-        return int(drawn) if np.ndim(drawn) == 0 else drawn
-    raise ValueError(f"sampling must be one of {', '.join(SAMPLING_SCHEMES)}, not {sampling!r}")
+    drawn = rng.poisson(size)
+    return int(drawn) if np.ndim(drawn) == 0 else drawn
 
 
 def recursive_training(
@@ -97,8 +104,7 @@ def recursive_training(
     """
     if generations < 0:
         raise ValueError(f"generations must be >= 0, not {generations}")
-    if sampling not in SAMPLING_SCHEMES:
-        raise ValueError(f"sampling must be one of {', '.join(SAMPLING_SCHEMES)}, not {sampling!r}")
+    check_sampling(sampling)
     yield Generation(0, size, data, model)
     for k in range(1, generations + 1):
         size = next_size(size, sampling, rng)

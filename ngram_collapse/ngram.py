@@ -146,8 +146,8 @@ class NgramModel:
         vocab, ix = self.vocab, self._index
         if num_tokens == 0:
             return Sequences(np.empty(0, np.int32), np.zeros(1, np.int64), vocab)
-        if len(self.data) == 0:
-            raise ValueError("cannot sample words from a model fitted on no sequences")
+        if self.data.num_tokens == 0:
+            raise ValueError("cannot sample words from a model fitted on no words")
         mean_len = self.data.num_tokens / len(self.data)
         key_parts, len_parts, have = [], [], 0
         while have < num_tokens:
@@ -187,7 +187,7 @@ class NgramModel:
         active = np.arange(batch, dtype=np.int32)
         seq_parts, pick_parts = [], []
         while active.size:
-            pick = first[context] + (rng.random(context.size) * size[context]).astype(first.dtype)
+            pick = first[context] + rng.integers(size[context])  # exactly uniform in the slice
             seq_parts.append(active)
             pick_parts.append(pick)
             context = next_context[pick]

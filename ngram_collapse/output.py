@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
@@ -16,6 +17,12 @@ from pathlib import Path
 from typing import Any
 
 from .errors import InputError
+
+
+def slug(text: str) -> str:
+    """``text`` as a safe file-name part: runs of other characters than letters, digits, '.' and '-'
+    become '_'."""
+    return re.sub(r"[^A-Za-z0-9.\-]+", "_", text).strip("_.")
 
 
 def check_writable(out: Path) -> None:

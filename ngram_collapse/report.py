@@ -19,7 +19,6 @@ import csv
 import functools
 import hashlib
 import json
-import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,7 +30,8 @@ from numpy.typing import NDArray
 from . import bounds
 from .errors import InputError
 from .experiment import ExperimentResult, run_experiment, write_run
-from .loop import SAMPLING_SCHEMES
+from .loop import check_sampling
+from .output import slug
 
 #: counts 1..EXACT_COUNTS get a bucket each; larger counts share log-spaced buckets
 EXACT_COUNTS = 10
@@ -54,8 +54,7 @@ class Cell:
     @property
     def name(self) -> str:
         """The cell's folder name, e.g. ``wikitext-2_valid-n1-poisson``."""
-        slug = re.sub(r"[^A-Za-z0-9.\-]+", "_", self.corpus).strip("_.") or "corpus"
-        return f"{slug}-n{self.order}-{self.sampling}"
+        return f"{slug(self.corpus) or 'corpus'}-n{self.order}-{self.sampling}"
 
     def seed(self, root: int) -> int:
         """The cell's seed: a function of ``root`` and the cell only (a stable hash, not Python's
@@ -106,8 +105,7 @@ def expand_grid(corpora: Sequence[str], orders: Sequence[int], samplings: Sequen
         if not 1 <= order <= MAX_ORDER:
             raise InputError(f"--orders: {order} is not an n-gram order from 1 to {MAX_ORDER}")
     for sampling in samplings:
-        if sampling not in SAMPLING_SCHEMES:
-            raise InputError(f"--sampling: {sampling!r} is not one of {', '.join(SAMPLING_SCHEMES)}")
+        check_sampling(sampling)
     cells = list(dict.fromkeys(Cell(c, o, s) for c in corpora for o in orders for s in samplings))
     names: dict[str, Cell] = {}
     for cell in cells:
@@ -276,6 +274,16 @@ class CellData:
     def generations(self) -> int:
         return int(self.summary["config"]["generations"])
 
+    @functools.cached_property
+    def time_to_forget(self) -> dict[str, Any]:
+        """:func:`median_time_to_forget` of this cell (computed once)."""
+        return median_time_to_forget(self.counts, self.forgotten, self.generations)
+
+    @functools.cached_property
+    def forget_fit(self) -> tuple[float, float]:
+        """:func:`forget_fit` of this cell: (slope, Spearman)."""
+        return forget_fit(self.time_to_forget)
+
 
 def read_cell(folder: Path) -> CellData:
     """Read a cell (or single run) folder: ``summary.json`` and ``words.csv``."""
@@ -433,7 +441,7 @@ def cell_row(data: CellData) -> dict[str, Any]:
     summary = data.summary
     m = summary["vocab_size"]
     final = summary["generations"][-1]
-    slope, _ = forget_fit(median_time_to_forget(data.counts, data.forgotten, data.generations))
+    slope, _ = data.forget_fit
     return {"corpus": data.cell.corpus, "order": data.cell.order, "sampling": data.cell.sampling,
             "trajectories": summary["config"]["trajectories"], "generations": data.generations,
             "vocab_size": m, "final_distinct_fraction": final["distinct_mean"] / m,

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from .plot import _pyplot, draw_survival
-from .report import CellData, chosen_generations, forget_fit, median_time_to_forget, survival_by_count
+from .report import CellData, chosen_generations, survival_by_count
 
 _PANEL = (4.6, 3.4)  # inches per cell panel
 
@@ -70,7 +70,7 @@ def _draw_survival_vs_count(ax: Any, cell: CellData) -> None:
 
 def _draw_time_to_forget(ax: Any, cell: CellData) -> None:
     """Median time to forget per count bucket, the theory median and the linear law 2c / ln 2."""
-    result = median_time_to_forget(cell.counts, cell.forgotten, cell.generations)
+    result = cell.time_to_forget
     x = result["buckets"].mean_count
     shown = np.isfinite(result["median"])
     ax.plot(x[shown], result["median"][shown], "o", ms=4, label="simulation (median)")
@@ -80,7 +80,7 @@ def _draw_time_to_forget(ax: Any, cell: CellData) -> None:
     if shown.any():
         line = np.linspace(0, x[shown].max() * 1.05, 50)
         ax.plot(line, 2 * line / np.log(2), "--", color="gray", label="2c / ln 2")
-    slope, rho = forget_fit(result)
+    slope, rho = cell.forget_fit
     ax.set_xlabel("original count c (bucket mean)")
     ax.set_ylabel("generations until forgotten")
     ax.set_title(f"{_title(cell)}\nslope {slope:.3g}, Spearman {rho:.3g}", fontsize=9)
@@ -99,7 +99,7 @@ def _table(data: Sequence[CellData], rows: Sequence[dict[str, Any]]) -> str:
     head = "".join(f"<th>{html.escape(c)}</th>" for c in ["cell"] + columns)
     body = []
     for cell, row in zip(data, rows):
-        _, rho = forget_fit(median_time_to_forget(cell.counts, cell.forgotten, cell.generations))
+        _, rho = cell.forget_fit
         values = [row[c] for c in rows[0]] + ["" if math.isnan(rho) else rho]
         name = html.escape(cell.cell.name)
         link = f'<a href="{name}/words.csv">{name}</a>'

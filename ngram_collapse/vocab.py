@@ -103,10 +103,6 @@ class Sequences(Sequence[list[str]]):
         """Occurrences of every vocabulary id, shape (len(vocab),); markers count 0."""
         return np.bincount(self.ids, minlength=len(self.vocab))
 
-    def distinct_words(self) -> int:
-        """Number of distinct words present."""
-        return int(np.count_nonzero(self.counts()))
-
     def __len__(self) -> int:
         return self.offsets.size - 1
 

@@ -161,8 +161,9 @@ def test_order_validation():
             NgramModel(bad)
 
 
-def test_empty_model_samples_nothing():
-    model = NgramModel(2).fit([])
+@pytest.mark.parametrize("sequences", [[], [[]], [[], []]])
+def test_a_model_of_no_words_samples_nothing(sequences):
+    model = NgramModel(2).fit(sequences)
     assert model.sample(0, np.random.default_rng(0)).num_tokens == 0
     with pytest.raises(ValueError):
         model.sample(1, np.random.default_rng(0))

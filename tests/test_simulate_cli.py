@@ -146,3 +146,11 @@ def test_no_plot_writes_the_summary_only(tmp_path, model):
                      "--out", str(tmp_path / "o"))
     assert result.returncode == 0, result.stderr
     assert sorted(p.name for p in (tmp_path / "o").iterdir()) == ["summary.json"]
+
+
+def test_zipf_leaves_out_the_exact_chain_for_large_samples():
+    from ngram_collapse.simulate import EXACT_CHAIN_MAX_N, simulate
+
+    summary = simulate("zipf", generations=2, trajectories=3, n=EXACT_CHAIN_MAX_N + 1)
+    assert summary["generations"][0]["exact"] is None
+    assert summary["generations"][0]["bound_lower"] is not None
