@@ -236,7 +236,7 @@ def report_command(argv: Sequence[str]) -> int:
     p = _Parser(prog=f"{PROG} report", description=(
         "Which words are forgotten, and when: recursive n-gram training over a grid of corpora x "
         "orders x sampling schemes, with per-word survival against 1 - exp(-c g_k) (Corollary 2). "
-        "Finished cells are skipped when the same command is run again."))
+        "Finished cells are skipped when the same command is run again with the same --out."))
     p.add_argument("--corpus", action="extend", nargs="+", metavar="CORPUS",
                    help=f"one or more corpora, as for the run command (default {DEFAULT_CORPUS})")
     _add_corpus_options(p)

@@ -166,8 +166,8 @@ def run_report(out: Path, cells: Sequence[Cell], settings: Settings, *, jobs: in
     """Run every unfinished cell of a grid, then (re)build ``cells.csv`` and ``report.html``.
 
     Each finished cell is written atomically to ``out/<cell.name>`` by the process that collects the
-    results (workers need no shared file system); cells already there are skipped, so a rerun after
-    an interruption loses at most the cells that were running.
+    results (workers need the corpora at the same path, but no shared output folder); cells already
+    there are skipped, so a rerun after an interruption loses at most the cells that were running.
 
     Args:
         out: the report folder (created if needed).
