@@ -29,6 +29,7 @@ from .vocab import BOS_ID, EOS_ID, Sequences, Vocabulary
 
 MAX_ORDER = 64
 _BATCH_MARGIN = 1.03  # sequences drawn per batch: 3% more than the expected need
+_CHUNK = 1 << 20  # elements per chunk where a full-size temporary would cost memory
 
 
 class NgramModel:
@@ -281,15 +282,15 @@ def _build_index(keys: NDArray[np.int64], bits: int, perm: NDArray[np.integer] |
     context <<= shift
     keys |= context
     del context
-    # An n-gram is all words when it ends in a word and its context has no <s> (flag 0).
-    new_ngram &= (keys & ((1 << bits) - 1)) > BOS_ID
-    new_ngram &= (keys & (1 << bits)) == 0
-    distinct_ngrams = int(np.count_nonzero(new_ngram))
-    del new_ngram
     where = np.zeros(m + 1, dtype=index)  # sorted number of every position in training order
     where[perm] = np.arange(m, dtype=index)
-    perm += 1
-    next_context = rank[where[perm]]
+    next_context = np.empty(m, dtype=index)
+    for a in range(0, m, _CHUNK):  # chunks: no full-size temporaries
+        part = keys[a:a + _CHUNK]
+        # An n-gram is all words when it ends in a word and its context has no <s> (flag 0).
+        new_ngram[a:a + _CHUNK] &= ((part & ((1 << bits) - 1)) > BOS_ID) & ((part & (1 << bits)) == 0)
+        next_context[a:a + _CHUNK] = rank[where[perm[a:a + _CHUNK] + 1]]
+    distinct_ngrams = int(np.count_nonzero(new_ngram))
     start = int(rank[where[0]]) if m else 0
     return _Index(keys, next_context, first, size, start, bits, distinct_ngrams)
 
@@ -332,16 +333,14 @@ def _argsort(keys: NDArray[np.int64]) -> NDArray[np.integer]:
     width = int(keys.max()).bit_length() if keys.size else 0
     if width > 48:
         return np.argsort(keys).astype(index)
-    perm = None
+    perm = np.arange(keys.size, dtype=index)
+    digits = np.empty(keys.size, dtype=np.uint16)
     for shift in range(0, max(width, 1), 16):
-        shifted = keys >> shift if perm is None else keys[perm]
-        if perm is not None:
-            shifted >>= shift
-        digits = shifted.astype(np.uint16)
-        del shifted
-        order = np.argsort(digits, kind="stable")  # numpy radix-sorts 16-bit integers
-        del digits
-        perm = order.astype(index) if perm is None else perm[order]
+        for start in range(0, keys.size, _CHUNK):  # chunks: no full-size int64 temporary
+            part = keys[perm[start:start + _CHUNK]]
+            part >>= shift
+            digits[start:start + _CHUNK] = part  # the low 16 bits
+        perm = perm[np.argsort(digits, kind="stable")]  # numpy radix-sorts 16-bit integers
     return perm
 
 
