@@ -303,7 +303,7 @@ def bernoulli_absorption_exact(p0: float, n: int, k: ArrayLike, both_sides: bool
     absorbed[0] = float(p0 == 0 or (both_sides and p0 == 1))
     dist = chain.binomial_pmf(p0)
     for i in range(1, kmax + 1):  # a recursion over generations
-        absorbed[i] = dist[0] + (dist[n] if both_sides else 0.0)
+        absorbed[i] = dist[0] + (dist[chain.n] if both_sides else 0.0)
         if i < kmax:
             dist = chain.forward(dist)
     return absorbed[k]
