@@ -63,20 +63,19 @@ def figure_survival_vs_theory(summaries: Sequence[Mapping[str, Any]], path: Path
     plt.close(fig)
 
 
-def figure_trajectories(values: ArrayLike, path: Path, title: str, ylabel: str) -> None:
+def plot_trajectories(values: ArrayLike, path: str | Path, ylabel: str, title: str | None = None) -> None:
     """Parameter trajectories over generations, one line per trajectory (Figure 2).
 
     Args:
-        values: shape (generations + 1, trajectories), row k holding generation k.
+        values: shape (trajectories, generations + 1), column k holding generation k.
         path: the PNG to write.
+        ylabel: the parameter's name; title: default "<T> trajectories".
     """
     plt = _pyplot()
-    values = np.asarray(values)
-    fig, ax = plt.subplots(figsize=(6.0, 4.0))
-    ax.plot(np.arange(values.shape[0]), values, linewidth=0.8)
-    ax.set_xlabel("generation k")
-    ax.set_ylabel(ylabel)
-    ax.set_title(title)
+    values = np.asarray(values, dtype=float)
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    ax.plot(np.arange(values.shape[1]), values.T, linewidth=0.7)
+    ax.set(xlabel="generation k", ylabel=ylabel, title=title or f"{values.shape[0]} trajectories")
     ax.grid(alpha=0.3)
     fig.tight_layout()
     fig.savefig(path, dpi=120)

@@ -54,9 +54,9 @@ def write_summaries_csv(path: Path, summaries: Sequence[dict[str, Any]]) -> None
 
 
 def write_trajectories_csv(path: Path, values: np.ndarray) -> None:
-    """``values`` of shape (generations + 1, trajectories): one row per generation k = 0..K."""
-    write_csv(path, ["generation", *(f"trajectory_{t}" for t in range(values.shape[1]))],
-              ([k, *row] for k, row in enumerate(values.tolist())))
+    """``values`` of shape (trajectories, generations + 1): one row per generation k = 0..K."""
+    write_csv(path, ["generation", *(f"trajectory_{t}" for t in range(values.shape[0]))],
+              ([k, *row] for k, row in enumerate(values.T.tolist())))
 
 
 @figure("fig2a")
@@ -65,7 +65,7 @@ def fig2a(out: Path, seed: int) -> None:
     Theorem 3)."""
     sigmas = continuous_figures.figure2a_data(seed)
     continuous_plots.plot_sigma_trajectories(sigmas, out / "fig2a.png")
-    write_trajectories_csv(out / "fig2a.csv", sigmas.T)
+    write_trajectories_csv(out / "fig2a.csv", sigmas)
 
 
 @figure("fig2b")
@@ -74,8 +74,8 @@ def fig2b(out: Path, seed: int) -> None:
     p0, n, trajectories, generations = 0.2, 100, 25, 600
     runs = recursive_training(Bernoulli(np.full(trajectories, p0)), Counts(np.full(trajectories, n * p0), n),
                               n, generations, np.random.default_rng(np.random.SeedSequence(seed)))
-    values = np.array([gen.model.p for gen in runs])
-    plot.figure_trajectories(values, out / "fig2b.png", f"Bernoulli recursive training, p0={p0}, n={n}", "P_k")
+    values = np.array([gen.model.p for gen in runs]).T
+    plot.plot_trajectories(values, out / "fig2b.png", "P_k", f"Bernoulli recursive training, p0={p0}, n={n}")
     write_trajectories_csv(out / "fig2b.csv", values)
 
 
