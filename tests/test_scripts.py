@@ -43,15 +43,17 @@ def test_reproduce_paper_continuous_figures(tmp_path):
 
 
 def test_bench_continuous_section(monkeypatch, capsys):
-    from ngram_collapse.continuous import bench as continuous_bench
+    """The continuous section on Figures 13 and 5 shrunk to 20 trajectories x 5 generations, the loop
+    timed on 3 of them: one row per case, each saying what was extrapolated."""
+    from ngram_collapse.continuous import figures
 
-    calls = []
-    result = {"batch_s": 0.5, "loop_s": 10.0, "loop_measured_s": 0.2, "loop_trajectories": 7,
-              "trajectories": 500, "speedup": 20.0}
-    monkeypatch.setattr(continuous_bench, "bench_continuous",
-                        lambda loop_trajectories: calls.append(loop_trajectories) or {"figure13 joint-ml": result})
-    assert load("bench").main(["--only", "continuous", "--notebook-trajectories", "7"]) == 0
-    assert calls == [7] and "figure13 joint-ml" in capsys.readouterr().out
+    for setting in (figures.FIGURE_13, figures.FIGURE_5):
+        monkeypatch.setitem(setting, "trajectories", 20)
+        monkeypatch.setitem(setting, "generations", 5)
+    assert load("bench").main(["--only", "continuous", "--notebook-trajectories", "3"]) == 0
+    rows = [line for line in capsys.readouterr().out.splitlines() if "(5 x 20)" in line]
+    assert [row.split()[1] for row in rows] == ["joint-ml", "approx-ml", "n=10"]
+    assert all(" 3/20 " in row for row in rows)
 
 
 def test_bench_sections_selectable(capsys):
