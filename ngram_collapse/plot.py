@@ -82,17 +82,20 @@ def plot_trajectories(values: ArrayLike, path: str | Path, ylabel: str, title: s
     plt.close(fig)
 
 
-def plot_survival(summary: Mapping[str, Any], path: Path) -> None:
+def plot_survival(summary: Mapping[str, Any] | Sequence[Mapping[str, Any]], path: Path) -> None:
     """Distinct words / vocabulary size against generation for an n-gram run, with the theory
     (Corollary 1's bounds or Corollary 2's exact curve; like Figure 6).
 
     Args:
-        summary: the ``summary.json`` content of a recursive n-gram run.
+        summary: the ``summary.json`` content of a recursive n-gram run, or several (one panel each,
+            e.g. one per order as in Figure 6).
         path: the PNG to write.
     """
+    summaries = [summary] if isinstance(summary, Mapping) else list(summary)
     plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(6, 4), dpi=120)
-    draw_survival(ax, summary)
+    fig, axes = plt.subplots(1, len(summaries), figsize=(6 * len(summaries), 4), dpi=120, squeeze=False)
+    for ax, one in zip(axes[0], summaries):
+        draw_survival(ax, one)
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
