@@ -163,7 +163,7 @@ def figure6(out: Path, seed: int, data_dir: str | os.PathLike, max_words: int = 
         raise InputError(f"figure 6 needs WikiText-2's train split: no wikitext-2/train.txt in {data_dir} "
                          "(pass --data-dir or set $NGRAM_COLLAPSE_DATA)")
     data = load_sequences(FIGURE_6["corpus"], data_dir=data_dir, max_words=max_words)
-    corpus = f"WikiText-2 train, first {data.num_tokens:,} words"
+    corpus = f"WikiText-2 ({data.num_tokens:,} words)"
     summaries = [run_experiment(data, order, generations=generations, trajectories=FIGURE_6["trajectories"],
                                 sampling=FIGURE_6["sampling"], seed=seed, config={"corpus": corpus}).summary()
                  for order in orders]
