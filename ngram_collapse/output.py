@@ -59,6 +59,22 @@ def atomic_folder(out: Path) -> Iterator[Path]:
 
 
 @contextmanager
+def atomic_files(out: Path) -> Iterator[Path]:
+    """Yield a temporary folder inside ``out`` (created if needed). On success every file written
+    there is renamed into ``out``, each appearing whole and replacing a file of its name (other files
+    of ``out`` are kept); on error none is. The temporary folder is removed either way."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=out))
+    try:
+        yield tmp
+        for f in sorted(tmp.iterdir()):
+            os.replace(f, out / f.name)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+@contextmanager
 def atomic_file(path: Path) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; on success it replaces ``path`` atomically."""
     path = Path(path)

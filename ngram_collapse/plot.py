@@ -63,37 +63,39 @@ def figure_survival_vs_theory(summaries: Sequence[Mapping[str, Any]], path: Path
     plt.close(fig)
 
 
-def figure_trajectories(values: ArrayLike, path: Path, title: str, ylabel: str) -> None:
+def plot_trajectories(values: ArrayLike, path: str | Path, ylabel: str, title: str | None = None) -> None:
     """Parameter trajectories over generations, one line per trajectory (Figure 2).
 
     Args:
-        values: shape (generations + 1, trajectories), row k holding generation k.
+        values: shape (trajectories, generations + 1), column k holding generation k.
         path: the PNG to write.
+        ylabel: the parameter's name; title: default "<T> trajectories".
     """
     plt = _pyplot()
-    values = np.asarray(values)
-    fig, ax = plt.subplots(figsize=(6.0, 4.0))
-    ax.plot(np.arange(values.shape[0]), values, linewidth=0.8)
-    ax.set_xlabel("generation k")
-    ax.set_ylabel(ylabel)
-    ax.set_title(title)
+    values = np.asarray(values, dtype=float)
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    ax.plot(np.arange(values.shape[1]), values.T, linewidth=0.7)
+    ax.set(xlabel="generation k", ylabel=ylabel, title=title or f"{values.shape[0]} trajectories")
     ax.grid(alpha=0.3)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
 
 
-def plot_survival(summary: Mapping[str, Any], path: Path) -> None:
+def plot_survival(summary: Mapping[str, Any] | Sequence[Mapping[str, Any]], path: Path) -> None:
     """Distinct words / vocabulary size against generation for an n-gram run, with the theory
     (Corollary 1's bounds or Corollary 2's exact curve; like Figure 6).
 
     Args:
-        summary: the ``summary.json`` content of a recursive n-gram run.
+        summary: the ``summary.json`` content of a recursive n-gram run, or several (one panel each,
+            e.g. one per order as in Figure 6).
         path: the PNG to write.
     """
+    summaries = [summary] if isinstance(summary, Mapping) else list(summary)
     plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(6, 4), dpi=120)
-    draw_survival(ax, summary)
+    fig, axes = plt.subplots(1, len(summaries), figsize=(6 * len(summaries), 4), dpi=120, squeeze=False)
+    for ax, one in zip(axes[0], summaries):
+        draw_survival(ax, one)
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)

@@ -1,6 +1,6 @@
 """Benchmarks: this project's runs beside notebook-style loops, measured in the same run.
 
-    python scripts/bench.py [--only ngram,bernoulli,poisson] [--notebook-trajectories 250]
+    python scripts/bench.py [--only ngram,bernoulli,poisson,continuous] [--notebook-trajectories 250]
 
 Each section is a function registered in SECTIONS that prints its own results. The notebook-style
 baseline mirrors the authors' parametric notebook (REFERENCE.md): one trajectory and one generation at
@@ -165,15 +165,59 @@ def bench_ngram(args: argparse.Namespace) -> None:
                         "NLTK fit s", "NLTK generate tokens/s", "vs generate", "vs NLTK generation"], rows))
 
 
-@section("continuous")
-def bench_continuous_models(args: argparse.Namespace) -> None:
-    """Figure 13's setting (symmetric mixture, Theorem 4: n = 10, 500 x 200, joint ML and approximate
-    ML) and Figure 5's (Gaussian, Theorem 3: n = 10, 1,000 x 200), beside the per-trajectory loop
-    (joint ML by ``scipy.optimize.fsolve``, as in the authors' notebook). Ours includes the bounds."""
-    from ngram_collapse.continuous.bench import bench_continuous, format_bench
+def _notebook_gaussian(n: int, mu0: float, sigma0: float, generations: int, trajectories: int,
+                       rng: np.random.Generator) -> None:
+    for _ in range(trajectories):
+        mu, sigma = mu0, sigma0
+        for _ in range(generations):
+            x = rng.normal(mu, sigma, n)
+            mu, sigma = float(np.mean(x)), float(np.std(x, ddof=1))
 
-    print("== continuous (Figure 13: under 2 s for both estimators; Figure 5: under 0.5 s)")
-    print(format_bench(bench_continuous(loop_trajectories=args.notebook_trajectories)))
+
+def _notebook_gmm(n: int, mu0: float, sigma0: float, generations: int, trajectories: int, estimator: str,
+                  rng: np.random.Generator) -> None:
+    """Joint ML by ``scipy.optimize.fsolve`` from the previous generation's mu, as in the authors'
+    notebook; approximate ML (Algorithm 1) by this project's ``approx_ml`` on one sample at a time."""
+    from scipy.optimize import fsolve
+
+    from ngram_collapse.continuous import approx_ml
+
+    for _ in range(trajectories):
+        mu, sigma = mu0, sigma0
+        for _ in range(generations):
+            x = np.where(rng.random(n) < 0.5, mu, -mu) + sigma * rng.standard_normal(n)
+            if estimator == "joint-ml":
+                m2 = float(np.mean(x * x))
+                h = lambda t: np.sum(x * np.tanh(t * x / (m2 - t * t))) - n * t  # noqa: E731
+                mu = abs(float(fsolve(h, mu, full_output=True)[0][0]))
+                sigma = float(np.sqrt(max(m2 - mu * mu, 0.0)))
+            else:
+                mu, sigma = (float(v) for v in approx_ml(x))
+
+
+@section("continuous")
+def bench_continuous(args: argparse.Namespace) -> None:
+    """Figure 13's setting (symmetric mixture, Theorem 4: n = 10, mu0 = 1, 200 generations x 500
+    trajectories, joint ML and approximate ML) and Figure 5's (Gaussian, Theorem 3: n = 10, 200 x 1,000),
+    beside the per-trajectory loop. Ours includes the bounds."""
+    from ngram_collapse.continuous import simulate_gaussian, simulate_gmm
+    from ngram_collapse.continuous.figures import FIGURE_5, FIGURE_13
+
+    rows: list[list[object]] = []
+    rng = np.random.default_rng(0)
+    f13, f5 = FIGURE_13, FIGURE_5
+    for estimator in ("joint-ml", "approx-ml"):
+        _compare(rows, f"mixture {estimator} n={f13['n']} ({f13['generations']} x {f13['trajectories']})",
+                 f13["trajectories"], args.notebook_trajectories,
+                 lambda: simulate_gmm(estimator=estimator, seed=0, **f13),
+                 lambda t: _notebook_gmm(f13["n"], f13["mu0"], f13["sigma0"], f13["generations"], t, estimator, rng))
+    _compare(rows, f"Gaussian n={f5['n']} ({f5['generations']} x {f5['trajectories']})",
+             f5["trajectories"], args.notebook_trajectories,
+             lambda: simulate_gaussian(seed=0, **f5),
+             lambda t: _notebook_gaussian(f5["n"], f5["mu0"], f5["sigma0"], f5["generations"], t, rng))
+    print("== continuous (Figure 13, both estimators; Figure 5. The loop fits one trajectory and one "
+          "generation at a time, joint ML by scipy's fsolve)")
+    print(format_table(_HEADER, rows))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,13 +1,17 @@
 """Regenerate the paper's figures with its parameters (FORMULAS.md, "The paper's experiments").
 
-    python scripts/reproduce_paper.py --out DIR [--only fig3,fig4] [--seed 0]
+    python scripts/reproduce_paper.py --out DIR [--only fig3,fig4] [--seed 0] [--data-dir CORPORA]
 
-Every figure is written as ``DIR/<name>.png`` plus ``DIR/<name>.csv`` holding the plotted numbers.
-Figures are functions registered in FIGURES (``@figure("name")``); add new ones the same way.
+Every figure is written as ``DIR/<name>.png`` plus ``DIR/<name>.csv`` holding the plotted numbers;
+a figure's files appear whole once it is done (an interrupted figure leaves none). Figures are
+functions registered in FIGURES (``@figure("name")``); add new ones the same way. Figure 6 reads
+``wikitext-2/train.txt`` under ``--data-dir`` (default $NGRAM_COLLAPSE_DATA, else ../shared/corpora
+next to this checkout).
 """
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -21,17 +25,21 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from ngram_collapse import plot  # noqa: E402
 from ngram_collapse.continuous import figures as continuous_figures  # noqa: E402
 from ngram_collapse.continuous import plots as continuous_plots  # noqa: E402
+from ngram_collapse.corpus import load_sequences, resolve  # noqa: E402
+from ngram_collapse.errors import InputError  # noqa: E402
+from ngram_collapse.experiment import run_experiment  # noqa: E402
 from ngram_collapse.loop import recursive_training  # noqa: E402
-from ngram_collapse.output import write_csv  # noqa: E402
+from ngram_collapse.output import atomic_files, write_csv  # noqa: E402
 from ngram_collapse.parametric import Bernoulli, Counts  # noqa: E402
 from ngram_collapse.simulate import simulate  # noqa: E402
 
-FigureFunction = Callable[[Path, int], None]
+FigureFunction = Callable[[Path, argparse.Namespace], None]
 FIGURES: dict[str, FigureFunction] = {}
 
 
 def figure(name: str) -> Callable[[FigureFunction], FigureFunction]:
-    """Register ``fn(out_dir, seed)`` as the figure ``name``; it writes ``name.png`` and ``name.csv``."""
+    """Register ``fn(out_dir, args)`` as the figure ``name`` (``args``: the parsed command line, with
+    ``seed`` and ``data_dir``); it writes ``name.png`` and ``name.csv`` into ``out_dir``."""
 
     def register(fn: FigureFunction) -> FigureFunction:
         FIGURES[name] = fn
@@ -54,88 +62,123 @@ def write_summaries_csv(path: Path, summaries: Sequence[dict[str, Any]]) -> None
 
 
 def write_trajectories_csv(path: Path, values: np.ndarray) -> None:
-    """``values`` of shape (generations + 1, trajectories): one row per generation k = 0..K."""
-    write_csv(path, ["generation", *(f"trajectory_{t}" for t in range(values.shape[1]))],
-              ([k, *row] for k, row in enumerate(values.tolist())))
+    """``values`` of shape (trajectories, generations + 1): one row per generation k = 0..K."""
+    write_csv(path, ["generation", *(f"trajectory_{t}" for t in range(values.shape[0]))],
+              ([k, *row] for k, row in enumerate(values.T.tolist())))
 
 
 @figure("fig2a")
-def fig2a(out: Path, seed: int) -> None:
+def fig2a(out: Path, args: argparse.Namespace) -> None:
     """Figure 2(a): Sigma_k of 25 Gaussian trajectories, n = 100, 2,500 generations (the collapse of
     Theorem 3)."""
-    sigmas = continuous_figures.figure2a_data(seed)
+    sigmas = continuous_figures.figure2a_data(args.seed)
     continuous_plots.plot_sigma_trajectories(sigmas, out / "fig2a.png")
-    write_trajectories_csv(out / "fig2a.csv", sigmas.T)
+    write_trajectories_csv(out / "fig2a.csv", sigmas)
 
 
 @figure("fig2b")
-def fig2b(out: Path, seed: int) -> None:
+def fig2b(out: Path, args: argparse.Namespace) -> None:
     """Figure 2(b): 25 Bernoulli trajectories, p0 = 0.2, n = 100, 600 generations."""
     p0, n, trajectories, generations = 0.2, 100, 25, 600
     runs = recursive_training(Bernoulli(np.full(trajectories, p0)), Counts(np.full(trajectories, n * p0), n),
-                              n, generations, np.random.default_rng(np.random.SeedSequence(seed)))
-    values = np.array([gen.model.p for gen in runs])
-    plot.figure_trajectories(values, out / "fig2b.png", f"Bernoulli recursive training, p0={p0}, n={n}", "P_k")
+                              n, generations, np.random.default_rng(np.random.SeedSequence(args.seed)))
+    values = np.array([gen.model.p for gen in runs]).T
+    plot.plot_trajectories(values, out / "fig2b.png", "P_k", f"Bernoulli recursive training, p0={p0}, n={n}")
     write_trajectories_csv(out / "fig2b.csv", values)
 
 
 @figure("fig3")
-def fig3(out: Path, seed: int) -> None:
+def fig3(out: Path, args: argparse.Namespace) -> None:
     """Figure 3: Pr(P_k != 0) vs Theorem 1, (p0, n) in {(0.001, 10000), (0.01, 100)}, 50 x 5,000."""
-    write_summaries("fig3", out, [simulate("bernoulli", generations=50, trajectories=5000, seed=seed, p0=p0, n=n)
+    write_summaries("fig3", out, [simulate("bernoulli", generations=50, trajectories=5000, seed=args.seed, p0=p0, n=n)
                                   for p0, n in ((0.001, 10_000), (0.01, 100))])
 
 
 @figure("fig9")
-def fig9(out: Path, seed: int) -> None:
+def fig9(out: Path, args: argparse.Namespace) -> None:
     """Figure 9: Pr(P_k not in {0,1}) vs Theorem 1 and Seddik et al., Figure 3's settings."""
-    write_summaries("fig9", out, [simulate("bernoulli", generations=50, trajectories=5000, seed=seed, p0=p0, n=n,
+    write_summaries("fig9", out, [simulate("bernoulli", generations=50, trajectories=5000, seed=args.seed, p0=p0, n=n,
                                            both_sides=True)
                                   for p0, n in ((0.001, 10_000), (0.01, 100))])
 
 
 @figure("fig4")
-def fig4(out: Path, seed: int) -> None:
+def fig4(out: Path, args: argparse.Namespace) -> None:
     """Figure 4: Pr(Lambda_k != 0) vs Theorem 2, lambda0 in {1, 10}, n = 10, 500 x 5,000, log y."""
-    write_summaries("fig4", out, [simulate("poisson", generations=500, trajectories=5000, seed=seed, lam0=lam0, n=10)
+    write_summaries("fig4", out, [simulate("poisson", generations=500, trajectories=5000, seed=args.seed, lam0=lam0, n=10)
                                   for lam0 in (1.0, 10.0)])
 
 
 @figure("fig7")
-def fig7(out: Path, seed: int) -> None:
+def fig7(out: Path, args: argparse.Namespace) -> None:
     """Figure 7: E[uniq_k]/m for Zipf-Mandelbrot starts vs Corollary 1, m = n = 1000, (a, b) in
     {(1, 2.7), (2, 5)}, 200 trajectories x 10 generations, multinomial sampling."""
-    write_summaries("fig7", out, [simulate("zipf", generations=10, trajectories=200, seed=seed, m=1000, a=a, b=b,
+    write_summaries("fig7", out, [simulate("zipf", generations=10, trajectories=200, seed=args.seed, m=1000, a=a, b=b,
                                            n=1000, sampling="multinomial")
                                   for a, b in ((1.0, 2.7), (2.0, 5.0))])
 
 
 @figure("fig5")
-def fig5(out: Path, seed: int) -> None:
+def fig5(out: Path, args: argparse.Namespace) -> None:
     """Figure 5: Pr(Sigma_k > 0.1) of the Gaussian vs Theorem 3, Bertrand et al. and the best
     fractional-moment bound, n = 10, 1,000 trajectories x 200 generations, log y."""
-    summary = continuous_figures.figure5_data(seed)
+    summary = continuous_figures.figure5_data(args.seed)
     continuous_plots.plot_prob_above_eps(summary, out / "fig5.png")
     write_summaries_csv(out / "fig5.csv", [summary])
 
 
 @figure("fig11_12")
-def fig11_12(out: Path, seed: int) -> None:
+def fig11_12(out: Path, args: argparse.Namespace) -> None:
     """Figures 11 and 12: approximate ML (Algorithm 1, the estimator of Theorem 4) against joint ML
     for mu and sigma, 100 samples of n = 10 from the mixture with mu0 = 2, sigma0 = 1."""
-    data = continuous_figures.figure11_12_data(seed)
+    data = continuous_figures.figure11_12_data(args.seed)
     continuous_plots.plot_estimator_scatter((data["joint_mu"], data["joint_sigma"]),
                                             (data["approx_mu"], data["approx_sigma"]), out / "fig11_12.png")
     write_csv(out / "fig11_12.csv", ["trial", *data], zip(range(len(data["joint_mu"])), *data.values()))
 
 
 @figure("fig13")
-def fig13(out: Path, seed: int) -> None:
+def fig13(out: Path, args: argparse.Namespace) -> None:
     """Figure 13: Pr(Sigma_k > 0.1) of the symmetric mixture vs Theorem 4, n = 10, mu0 = 1,
     500 trajectories x 200 generations, joint ML and approximate ML, log y."""
-    summaries = list(continuous_figures.figure13_data(seed).values())
+    summaries = list(continuous_figures.figure13_data(args.seed).values())
     continuous_plots.plot_prob_above_eps(summaries, out / "fig13.png")
     write_summaries_csv(out / "fig13.csv", summaries)
+
+
+FIGURE_6 = {"corpus": "wikitext-2:train", "max_words": 500_000, "orders": (1, 2, 8, 16), "trajectories": 5,
+            "generations": 10, "sampling": "multinomial"}
+
+
+def figure6(out: Path, seed: int, data_dir: str | os.PathLike, max_words: int = FIGURE_6["max_words"],
+            generations: int = FIGURE_6["generations"], orders: Sequence[int] = FIGURE_6["orders"]) -> None:
+    """Figure 6's numbers and plot: E[uniq_k]/m of recursive n-gram training on the first ``max_words``
+    words of WikiText-2's train split against Corollary 1, one panel per order (``fig6.png``), and
+    ``fig6.csv`` with one row per order and generation (the plotted fractions of m).
+
+    Raises:
+        InputError: ``data_dir`` has no ``wikitext-2/train.txt``.
+    """
+    if not resolve(FIGURE_6["corpus"], data_dir).files:
+        raise InputError(f"figure 6 needs WikiText-2's train split: no wikitext-2/train.txt in {data_dir} "
+                         "(pass --data-dir or set $NGRAM_COLLAPSE_DATA)")
+    data = load_sequences(FIGURE_6["corpus"], data_dir=data_dir, max_words=max_words)
+    corpus = f"WikiText-2 ({data.num_tokens:,} words)"
+    summaries = [run_experiment(data, order, generations=generations, trajectories=FIGURE_6["trajectories"],
+                                sampling=FIGURE_6["sampling"], seed=seed, config={"corpus": corpus}).summary()
+                 for order in orders]
+    plot.plot_survival(summaries, out / "fig6.png")
+    columns = ("distinct_mean", "distinct_std", "bound_lower", "bound_upper")
+    write_csv(out / "fig6.csv", ["order", "generation", *(f"{c}_over_m" for c in columns)],
+              ([s["config"]["order"], r["generation"], *(r[c] / s["vocab_size"] for c in columns)]
+               for s in summaries for r in s["generations"]))
+
+
+@figure("fig6")
+def fig6(out: Path, args: argparse.Namespace) -> None:
+    """Figure 6: E[uniq_k]/m on a 500K-word prefix of WikiText-2's train split vs Corollary 1, orders
+    1, 2, 8 and 16, 5 trajectories x 10 generations, multinomial sampling."""
+    figure6(out, args.seed, args.data_dir)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -143,7 +186,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", required=True, type=Path, help="folder for the PNG and CSV files")
     parser.add_argument("--only", help=f"comma-separated figures (default all: {', '.join(FIGURES)})")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument("--data-dir", default=None,
+                        help="folder holding wikitext-2/train.txt (default $NGRAM_COLLAPSE_DATA, else ../shared/corpora)")
     args = parser.parse_args(argv)
+    if args.data_dir is None:
+        args.data_dir = os.environ.get("NGRAM_COLLAPSE_DATA") or str(Path(__file__).resolve().parents[2] / "shared" / "corpora")
     names = args.only.split(",") if args.only else list(FIGURES)
     unknown = [n for n in names if n not in FIGURES]
     if unknown:
@@ -154,7 +201,12 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--out {args.out}: {e.strerror or e}")
     for name in names:
         start = time.perf_counter()
-        FIGURES[name](args.out, args.seed)
+        try:
+            with atomic_files(args.out) as tmp:
+                FIGURES[name](tmp, args)
+        except InputError as e:
+            print(f"{name}: {e}", file=sys.stderr)
+            return 2
         print(f"{name}: {args.out / name}.png, .csv ({time.perf_counter() - start:.2f} s)")
     return 0
 

@@ -161,3 +161,11 @@ def test_exact_expected_distinct_inside_corollary1():
 def test_wright_fisher_n_10000():
     exact = bounds.bernoulli_absorption_exact(0.5, 10_000, np.arange(51), both_sides=True)
     assert exact[50] < 1e-6  # fixation takes ~ 4n generations; nothing is absorbed after 50
+
+
+def test_wright_fisher_accepts_integral_float_n():
+    """n = 100.0 (as the CLI may pass it) is the chain on 0..100: same numbers as n = 100, both sides."""
+    k = np.arange(11)
+    for both_sides in (False, True):
+        np.testing.assert_array_equal(bounds.bernoulli_absorption_exact(0.01, 100.0, k, both_sides=both_sides),
+                                      bounds.bernoulli_absorption_exact(0.01, 100, k, both_sides=both_sides))

@@ -3,6 +3,7 @@ import csv
 import importlib.util
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 
@@ -18,7 +19,7 @@ def load(name):
 
 def test_reproduce_paper_writes_png_and_csv(tmp_path):
     reproduce = load("reproduce_paper")
-    assert {"fig2b", "fig3", "fig4", "fig7", "fig9"} <= set(reproduce.FIGURES)
+    assert {"fig2b", "fig3", "fig4", "fig6", "fig7", "fig9"} <= set(reproduce.FIGURES)
     assert reproduce.main(["--out", str(tmp_path), "--only", "fig7,fig2b"]) == 0
     rows = list(csv.DictReader(open(tmp_path / "fig7.csv")))
     assert len(rows) == 20 and {"setting", "generation", "survival", "bound_lower", "exact"} <= set(rows[0])
@@ -42,16 +43,64 @@ def test_reproduce_paper_continuous_figures(tmp_path):
     assert len(rows) == 100 and list(rows[0]) == ["trial", "joint_mu", "joint_sigma", "approx_mu", "approx_sigma"]
 
 
-def test_bench_continuous_section(monkeypatch, capsys):
-    from ngram_collapse.continuous import bench as continuous_bench
+def test_reproduce_paper_figure6_reduced(tmp_path, data_dir):
+    """Figure 6 on the first 20,000 words, 2 generations, orders 1 and 2 (Corollary 1 against the
+    simulation is tested statistically in test_experiment.py): the plotted bounds are Corollary 1's
+    on that prefix, every word is there at k = 0, and no word comes back once forgotten."""
+    from ngram_collapse.bounds import corollary1_bounds
+    from ngram_collapse.corpus import load_sequences
 
-    calls = []
-    result = {"batch_s": 0.5, "loop_s": 10.0, "loop_measured_s": 0.2, "loop_trajectories": 7,
-              "trajectories": 500, "speedup": 20.0}
-    monkeypatch.setattr(continuous_bench, "bench_continuous",
-                        lambda loop_trajectories: calls.append(loop_trajectories) or {"figure13 joint-ml": result})
-    assert load("bench").main(["--only", "continuous", "--notebook-trajectories", "7"]) == 0
-    assert calls == [7] and "figure13 joint-ml" in capsys.readouterr().out
+    reproduce = load("reproduce_paper")
+    reproduce.figure6(tmp_path, 0, data_dir, max_words=20_000, generations=2, orders=(1, 2))
+    assert (tmp_path / "fig6.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    rows = list(csv.DictReader(open(tmp_path / "fig6.csv")))
+    assert [(r["order"], r["generation"]) for r in rows] == [(o, k) for o in "12" for k in "012"]
+    counts = load_sequences("wikitext-2:train", data_dir=data_dir, max_words=20_000).counts()
+    lower, upper = corollary1_bounds(counts, np.arange(3))
+    m = np.count_nonzero(counts)
+    for order in "12":
+        got = {c: np.array([float(r[c]) for r in rows if r["order"] == order])
+               for c in ("distinct_mean_over_m", "bound_lower_over_m", "bound_upper_over_m")}
+        np.testing.assert_allclose(got["bound_lower_over_m"], lower / m, rtol=1e-12)
+        np.testing.assert_allclose(got["bound_upper_over_m"], upper / m, rtol=1e-12)
+        mean = got["distinct_mean_over_m"]
+        assert mean[0] == 1.0 and np.all(np.diff(mean) <= 0) and mean[-1] < 1.0
+
+
+def test_reproduce_paper_figure6_without_corpus(tmp_path, capsys):
+    reproduce = load("reproduce_paper")
+    out = tmp_path / "out"
+    assert reproduce.main(["--out", str(out), "--only", "fig6", "--data-dir", str(tmp_path / "none")]) == 2
+    assert "wikitext-2/train.txt" in capsys.readouterr().err
+    assert list(out.iterdir()) == []
+
+
+def test_reproduce_paper_writes_a_figure_whole_or_not_at_all(tmp_path, monkeypatch):
+    reproduce = load("reproduce_paper")
+
+    def broken(out, args):
+        (out / "broken.csv").write_text("half")
+        raise RuntimeError("interrupted")
+
+    monkeypatch.setitem(reproduce.FIGURES, "broken", broken)
+    (tmp_path / "fig7.csv").write_text("earlier run")
+    with pytest.raises(RuntimeError):
+        reproduce.main(["--out", str(tmp_path), "--only", "broken"])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fig7.csv"]
+
+
+def test_bench_continuous_section(monkeypatch, capsys):
+    """The continuous section on Figures 13 and 5 shrunk to 20 trajectories x 5 generations, the loop
+    timed on 3 of them: one row per case, each saying what was extrapolated."""
+    from ngram_collapse.continuous import figures
+
+    for setting in (figures.FIGURE_13, figures.FIGURE_5):
+        monkeypatch.setitem(setting, "trajectories", 20)
+        monkeypatch.setitem(setting, "generations", 5)
+    assert load("bench").main(["--only", "continuous", "--notebook-trajectories", "3"]) == 0
+    rows = [line for line in capsys.readouterr().out.splitlines() if "(5 x 20)" in line]
+    assert [row.split()[1] for row in rows] == ["joint-ml", "approx-ml", "n=10"]
+    assert all(" 3/20 " in row for row in rows)
 
 
 def test_bench_sections_selectable(capsys):

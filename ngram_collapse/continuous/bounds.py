@@ -12,7 +12,7 @@ import math
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-_lgamma = np.vectorize(math.lgamma, otypes=[float])
+from ..bounds import log_gamma
 
 _GOLDEN_ITERATIONS = 100
 _MAX_DOUBLINGS = 64
@@ -63,7 +63,7 @@ def log_beta(s: ArrayLike, n: int) -> NDArray[np.float64]:
         raise ValueError(f"n must be >= 2, not {n}")
     s = np.asarray(s, dtype=float)
     m = (n - 1) / 2
-    return _lgamma(s + m) - s * math.log(m) - math.lgamma(m)
+    return log_gamma(s + m) - s * math.log(m) - math.lgamma(m)
 
 
 def _log_fractional(s: NDArray, k: NDArray, n: int, sigma0: float, eps: float) -> NDArray[np.float64]:

@@ -10,7 +10,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .gaussian import Gaussian
-from .gmm import approx_ml, joint_ml
+from .gmm import SymmetricGMM, approx_ml, joint_ml
 from .simulate import sigma_trajectories, simulate_gaussian, simulate_gmm
 
 FIGURE_2A = {"n": 100, "mu0": 0.0, "sigma0": 1.0, "trajectories": 25, "generations": 2500}
@@ -44,7 +44,6 @@ def figure11_12_data(seed: int | None = 0) -> dict[str, NDArray[np.float64]]:
     ``approx_mu``, ``approx_sigma``."""
     p = FIGURE_11_12
     rng = np.random.default_rng(np.random.SeedSequence(seed))
-    sign = np.where(rng.random((p["trials"], p["n"])) < 0.5, 1.0, -1.0)
-    x = sign * p["mu0"] + p["sigma0"] * rng.standard_normal((p["trials"], p["n"]))
+    x = SymmetricGMM(np.full(p["trials"], p["mu0"]), np.full(p["trials"], p["sigma0"])).sample(p["n"], rng)
     joint, approx = joint_ml(x), approx_ml(x)
     return {"joint_mu": joint[0], "joint_sigma": joint[1], "approx_mu": approx[0], "approx_sigma": approx[1]}

@@ -123,9 +123,10 @@ def joint_ml(x: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     loglik = _profile_loglik(y[row], roots)
     t = np.zeros(rows)
     best = _profile_loglik(y, t)
-    order = np.argsort(loglik, kind="stable")  # the last write per row wins: the highest likelihood
-    better = loglik[order] > best[row[order]]
-    t[row[order][better]] = roots[order][better]
+    order = np.lexsort((loglik, row))  # by row, then by likelihood: each row's best root is its group's last
+    last = order[np.flatnonzero(np.append(row[order][1:] != row[order][:-1], True))] if row.size else order
+    better = last[loglik[last] > best[row[last]]]
+    t[row[better]] = roots[better]
     t[scale == 0] = 0.0
     mu = t * scale
     sigma = scale * np.sqrt(np.maximum(1.0 - t * t, 0.0))

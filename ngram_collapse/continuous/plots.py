@@ -11,20 +11,13 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
+from ..plot import _pyplot, plot_trajectories
+
 BOUND_LABELS = {
     "bound_paper": "paper: Theorem {theorem}",
     "bound_bertrand": "Bertrand et al. (Markov on exact E[Sigma_k])",
     "bound_best": "best fractional-moment bound",
 }
-
-
-def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
 
 
 def _column(summary: Mapping[str, Any], key: str) -> np.ndarray:
@@ -63,14 +56,7 @@ def plot_prob_above_eps(summaries: Mapping[str, Any] | Sequence[Mapping[str, Any
 
 def plot_sigma_trajectories(sigmas: ArrayLike, path: str | Path) -> None:
     """Like Figure 2a: Sigma_k against k, one line per trajectory. ``sigmas`` has shape (T, K + 1)."""
-    sigmas = np.asarray(sigmas, dtype=float)
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(6.4, 4.2))
-    ax.plot(np.arange(sigmas.shape[1]), sigmas.T, lw=0.7)
-    ax.set(xlabel="generation k", ylabel="Sigma_k", title=f"{sigmas.shape[0]} trajectories")
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    plot_trajectories(sigmas, path, ylabel="Sigma_k")
 
 
 def plot_estimator_scatter(joint: tuple[ArrayLike, ArrayLike], approx: tuple[ArrayLike, ArrayLike], path: str | Path) -> None:
