@@ -10,7 +10,6 @@ the full count (trajectories are independent and identical in cost), as every li
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from collections.abc import Callable
@@ -21,6 +20,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from ngram_collapse.output import format_table  # noqa: E402
+from scripts._common import parse  # noqa: E402
 from ngram_collapse.simulate import simulate  # noqa: E402
 
 SECTIONS: dict[str, Callable[[argparse.Namespace], None]] = {}
@@ -222,22 +222,13 @@ def bench_continuous(args: argparse.Namespace) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--only", help=f"comma-separated sections (default all: {', '.join(SECTIONS)})")
     parser.add_argument("--notebook-trajectories", type=int, default=250,
                         help="trajectories the notebook-style loop is timed on before extrapolating (default 250)")
-    parser.add_argument("--data-dir", default=None,
-                        help="folder holding wikitext-2/train.txt (default $NGRAM_COLLAPSE_DATA, else ../shared/corpora)")
     parser.add_argument("--nltk-orders", type=lambda s: [int(x) for x in s.split(",") if x], default=[1, 2, 3, 8, 16],
                         help="orders NLTK is timed at, comma-separated, empty for none (default 1,2,3,8,16)")
     parser.add_argument("--nltk-tokens", type=int, default=2000,
                         help="tokens NLTK's generate is timed on (default 2000)")
-    args = parser.parse_args(argv)
-    if args.data_dir is None:
-        args.data_dir = os.environ.get("NGRAM_COLLAPSE_DATA") or str(Path(__file__).resolve().parents[2] / "shared" / "corpora")
-    names = args.only.split(",") if args.only else list(SECTIONS)
-    unknown = [n for n in names if n not in SECTIONS]
-    if unknown:
-        parser.error(f"unknown section(s) {', '.join(unknown)}; choose from {', '.join(SECTIONS)}")
+    args, names = parse(parser, argv, SECTIONS, "sections")
     simulate("poisson", generations=2, trajectories=2)  # warm-up: imports and first-call costs
     for name in names:
         SECTIONS[name](args)

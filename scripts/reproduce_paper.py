@@ -31,6 +31,7 @@ from ngram_collapse.experiment import run_experiment  # noqa: E402
 from ngram_collapse.loop import recursive_training  # noqa: E402
 from ngram_collapse.output import atomic_files, write_csv  # noqa: E402
 from ngram_collapse.parametric import Bernoulli, Counts  # noqa: E402
+from scripts._common import parse  # noqa: E402
 from ngram_collapse.simulate import simulate  # noqa: E402
 
 FigureFunction = Callable[[Path, argparse.Namespace], None]
@@ -184,17 +185,8 @@ def fig6(out: Path, args: argparse.Namespace) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", required=True, type=Path, help="folder for the PNG and CSV files")
-    parser.add_argument("--only", help=f"comma-separated figures (default all: {', '.join(FIGURES)})")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    parser.add_argument("--data-dir", default=None,
-                        help="folder holding wikitext-2/train.txt (default $NGRAM_COLLAPSE_DATA, else ../shared/corpora)")
-    args = parser.parse_args(argv)
-    if args.data_dir is None:
-        args.data_dir = os.environ.get("NGRAM_COLLAPSE_DATA") or str(Path(__file__).resolve().parents[2] / "shared" / "corpora")
-    names = args.only.split(",") if args.only else list(FIGURES)
-    unknown = [n for n in names if n not in FIGURES]
-    if unknown:
-        parser.error(f"unknown figure(s) {', '.join(unknown)}; choose from {', '.join(FIGURES)}")
+    args, names = parse(parser, argv, FIGURES, "figures")
     try:
         args.out.mkdir(parents=True, exist_ok=True)
     except OSError as e:
