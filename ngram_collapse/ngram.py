@@ -64,15 +64,14 @@ class NgramModel:
         data = sequences if isinstance(sequences, Sequences) else Sequences.encode(sequences)
         self._index = None  # a refitted copy lets go of the index it shared before building its own
         bits = _bits(len(data.vocab))
-        keys = data.ngram_keys if data.ngram_keys_for == (self.order, bits) else None
+        hint, data.fit_hint = data.fit_hint, None  # consumed: its memory is freed with the fit
         self.data = data
         self._nltk_stream = None
-        if keys is not None:
-            data.ngram_keys = data.ngram_keys_for = None  # consumed: no need to keep 8 bytes a word
-            self._index = _build_index(keys, bits)
+        if isinstance(hint, _SampleHint) and (hint.order, hint.bits) == (self.order, bits):
+            keys, perm = _keys_from_sample(hint)
         else:
             keys, perm = _keys_from_ids(data, self.order, bits)
-            self._index = _build_index(keys, bits, perm)
+        self._index = _build_index(keys, perm, bits)
         self.distinct_ngrams = self._index.distinct_ngrams
         return self
 
@@ -150,37 +149,38 @@ class NgramModel:
         if self.data.num_tokens == 0:
             raise ValueError("cannot sample words from a model fitted on no words")
         mean_len = self.data.num_tokens / len(self.data)
-        key_parts, len_parts, have = [], [], 0
+        pick_parts, len_parts, have = [], [], 0
         while have < num_tokens:
             batch = int(np.ceil(_BATCH_MARGIN * (num_tokens - have) / max(mean_len, 1e-9))) + 16
-            keys, lengths = self._sample_batch(batch, rng)
-            key_parts.append(keys)
+            picks, lengths = self._sample_batch(batch, rng)
+            pick_parts.append(picks)
             len_parts.append(lengths)
             have += int(lengths.sum())
-        keys = key_parts[0] if len(key_parts) == 1 else np.concatenate(key_parts)
+        picks = pick_parts[0] if len(pick_parts) == 1 else np.concatenate(pick_parts)
         lengths = len_parts[0] if len(len_parts) == 1 else np.concatenate(len_parts)
-        del key_parts, len_parts
+        del pick_parts, len_parts
         ends = np.cumsum(lengths)
         keep = int(np.searchsorted(ends, num_tokens)) + 1  # the first sequence reaching the budget
         lengths = lengths[:keep]
         cut = int(ends[keep - 1]) - num_tokens
         lengths[-1] -= cut
         # Every sequence has lengths + 1 standing positions; the cut one now ends with </s>.
-        rows = num_tokens + keep
-        keys = keys[:rows]
-        keys[-1] &= ~np.int64(ix.word_mask)  # next id EOS_ID = 0
-        ids = keys[(keys & ix.word_mask) != EOS_ID]
-        ids &= ix.word_mask
-        ids = ids.astype(np.int32)
+        picks = picks[:num_tokens + keep]
+        words = (ix.keys[picks] & ix.word_mask).astype(np.int32)
+        words[-1] = EOS_ID
+        ids = words[words != EOS_ID]
+        del words
         offsets = np.concatenate(([0], np.cumsum(lengths)))
-        return Sequences(ids, offsets, vocab, ngram_keys=keys, ngram_keys_for=(self.order, ix.bits))
+        hint = _SampleHint(self.order, ix.bits, picks, ix.keys, ix.first)
+        return Sequences(ids, offsets, vocab, fit_hint=hint)
 
-    def _sample_batch(self, batch: int, rng: np.random.Generator) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    def _sample_batch(self, batch: int, rng: np.random.Generator) -> tuple[NDArray[np.integer], NDArray[np.int64]]:
         """Walk ``batch`` sequences to ``</s>`` together.
 
         Returns:
-            (keys, lengths): the key of the n-gram drawn at every standing position, sequence after
-            sequence (length + 1 per sequence, the last one ending in ``</s>``), and the word counts.
+            (picks, lengths): the (sorted) position whose n-gram was drawn at every standing position
+            of the sample, sequence after sequence (length + 1 per sequence, the last one drawing
+            ``</s>``), and the word counts.
         """
         ix = self._index
         first, size, key, next_context, word_mask = ix.first, ix.size, ix.keys, ix.next_context, ix.word_mask
@@ -188,7 +188,9 @@ class NgramModel:
         active = np.arange(batch, dtype=np.int32)
         seq_parts, pick_parts = [], []
         while active.size:
-            pick = first[context] + rng.integers(size[context])  # exactly uniform in the slice
+            # uniform in the context's slice, to the 2**-53 resolution of a double (rng.integers,
+            # exact to the last bit, costs twice as much per step: this is the hot loop)
+            pick = first[context] + (rng.random(context.size) * size[context]).astype(first.dtype)
             seq_parts.append(active)
             pick_parts.append(pick)
             context = next_context[pick]
@@ -206,9 +208,7 @@ class NgramModel:
         dest += np.repeat(np.arange(steps.size, dtype=index), steps)
         picks = np.empty(dest.size, dtype=first.dtype)
         picks[dest] = np.concatenate(pick_parts)
-        del dest, pick_parts
-        out = key[picks]
-        return out, rows - 1
+        return picks, rows - 1
 
 
 @dataclass(frozen=True)
@@ -249,46 +249,80 @@ def _index_dtype(m: int) -> type:
     return np.int32 if m < 2**31 - 1 else np.int64
 
 
-def _build_index(keys: NDArray[np.int64], bits: int, perm: NDArray[np.integer] | None = None) -> _Index:
-    """The :class:`_Index` from the n-gram keys of the standing positions in training order.
+@dataclass(frozen=True)
+class _SampleHint:
+    """What a sample remembers to be refitted fast (see :attr:`Sequences.fit_hint`).
+
+    Attributes:
+        order, bits: of the model that drew the sample.
+        picks: for every standing position of the sample (sequence after sequence, each from its
+            last ``<s>``), the sorted position of that model whose n-gram was drawn there; the last
+            one's word was cut away (the sample ends there with ``</s>``).
+        keys, first: that model's :attr:`_Index.keys` and :attr:`_Index.first`.
+    """
+
+    order: int
+    bits: int
+    picks: NDArray[np.integer]
+    keys: NDArray[np.int64]
+    first: NDArray[np.integer]
+
+
+def _keys_from_sample(hint: _SampleHint) -> tuple[NDArray[np.int64], NDArray[np.integer]]:
+    """Sorted n-gram keys of a sample and their argsort, from the model that drew it.
+
+    A walk's context is, by construction, the context of the n-gram it drew, so the sample's
+    n-grams are the drawing model's: sorting the picks sorts the n-grams (the drawing model's
+    positions are in key order), and the keys (context numbers of the drawing model: fine, they
+    identify contexts) come with one gather. The cut last position's n-gram is (its context,
+    ``</s>``): it sorts first among its context.
+    """
+    picks, shift = hint.picks, hint.bits + 1
+    order = picks.astype(np.int64)
+    order <<= 1
+    order += 1
+    order[-1] = 2 * int(hint.first[hint.keys[picks[-1]] >> shift])
+    perm = _argsort(order)
+    del order
+    keys = hint.keys[picks[perm]]
+    keys[np.flatnonzero(perm == picks.size - 1)] &= ~((1 << hint.bits) - 1)  # next id EOS_ID = 0
+    return keys, perm
+
+
+def _build_index(keys: NDArray[np.int64], perm: NDArray[np.integer], bits: int) -> _Index:
+    """The :class:`_Index` from the sorted n-gram keys of the standing positions.
 
     Args:
-        keys: shape (standing positions,), sequence after sequence, each starting at its last
-            ``<s>``; the layout of :attr:`_Index.keys` except that the context part may be any
-            integer that identifies the context (a packed n-gram, a checked hash, an older number).
-            Overwritten: the function uses its memory as scratch space.
+        keys: sorted, shape (standing positions,); the layout of :attr:`_Index.keys` except that
+            the context part may be any integer that identifies the context (a packed n-gram, a
+            checked hash, another model's number). Rewritten in place into the index's keys.
+        perm: keys[i] belongs to the standing position perm[i] in training order (sequence after
+            sequence, each from its last ``<s>``).
         bits: bits of an id.
-        perm: ``argsort(keys)`` if already known.
     """
     m = keys.size
     index = _index_dtype(m)
-    if perm is None:
-        perm = _argsort(keys)
-    context = keys  # the caller's keys are not used again: their memory holds the contexts below
-    keys = keys[perm]
     shift = bits + 1  # below it: the next id and the flag
     new_context = np.ones(m, dtype=bool)
     new_ngram = np.ones(m, dtype=bool)
     np.not_equal(keys[1:], keys[:-1], out=new_ngram[1:])
-    np.right_shift(keys, shift, out=context)
-    np.not_equal(context[1:], context[:-1], out=new_context[1:])
+    for a in range(1, m, _CHUNK):  # chunks: no full-size temporaries
+        context = keys[a - 1:a + _CHUNK] >> shift
+        np.not_equal(context[1:], context[:-1], out=new_context[a:a + _CHUNK])
     rank = np.cumsum(new_context, dtype=index)
     rank -= 1
     first = np.flatnonzero(new_context).astype(index)
     del new_context
     size = np.diff(first, append=index(m)).astype(index)
-    keys &= (1 << shift) - 1
-    context[:] = rank  # the context's number replaces its packed or hashed form
-    context <<= shift
-    keys |= context
-    del context
     where = np.zeros(m + 1, dtype=index)  # sorted number of every position in training order
     where[perm] = np.arange(m, dtype=index)
     next_context = np.empty(m, dtype=index)
-    for a in range(0, m, _CHUNK):  # chunks: no full-size temporaries
+    for a in range(0, m, _CHUNK):
         part = keys[a:a + _CHUNK]
         # An n-gram is all words when it ends in a word and its context has no <s> (flag 0).
         new_ngram[a:a + _CHUNK] &= ((part & ((1 << bits) - 1)) > BOS_ID) & ((part & (1 << bits)) == 0)
+        part &= (1 << shift) - 1
+        part |= rank[a:a + _CHUNK].astype(np.int64) << shift  # the context's number
         next_context[a:a + _CHUNK] = rank[where[perm[a:a + _CHUNK] + 1]]
     distinct_ngrams = int(np.count_nonzero(new_ngram))
     start = int(rank[where[0]]) if m else 0
@@ -296,7 +330,7 @@ def _build_index(keys: NDArray[np.int64], bits: int, perm: NDArray[np.integer] |
 
 
 def _keys_from_ids(data: Sequences, order: int, bits: int) -> tuple[NDArray[np.int64], NDArray[np.integer]]:
-    """N-gram keys of the standing positions of ``data``, and their argsort.
+    """Sorted n-gram keys of the standing positions of ``data``, and their argsort.
 
     Builds the padded stream (max(order-1, 1) ``<s>``, the words, ``</s>`` per sequence) and packs
     every context exactly when an n-gram fits in 63 bits, otherwise hashes it and checks every pair
@@ -321,26 +355,27 @@ def _keys_from_ids(data: Sequences, order: int, bits: int) -> tuple[NDArray[np.i
     for salt in range(100):
         keys = _hash_keys(tok, stand, order, bits, salt)
         perm = _argsort(keys)
-        if _exact(order, bits) or not _has_collision(tok, stand[perm], keys[perm], order, bits):
+        keys = keys[perm]
+        if _exact(order, bits) or not _has_collision(tok, stand[perm], keys, order, bits):
             return keys, perm
     raise RuntimeError("100 hash functions collided; this should not happen")
 
 
-def _argsort(keys: NDArray[np.int64]) -> NDArray[np.integer]:
-    """Argsort of non-negative int64 keys (int32 indices where they fit); an LSD radix sort over
+def _argsort(keys: NDArray[np.integer]) -> NDArray[np.integer]:
+    """Argsort of non-negative integer keys (int32 indices where they fit); an LSD radix sort over
     16-bit digits when the keys are short."""
     index = _index_dtype(keys.size)
     width = int(keys.max()).bit_length() if keys.size else 0
     if width > 48:
         return np.argsort(keys).astype(index)
-    perm = np.arange(keys.size, dtype=index)
+    perm = None
     digits = np.empty(keys.size, dtype=np.uint16)
     for shift in range(0, max(width, 1), 16):
-        for start in range(0, keys.size, _CHUNK):  # chunks: no full-size int64 temporary
-            part = keys[perm[start:start + _CHUNK]]
-            part >>= shift
-            digits[start:start + _CHUNK] = part  # the low 16 bits
-        perm = perm[np.argsort(digits, kind="stable")]  # numpy radix-sorts 16-bit integers
+        for a in range(0, keys.size, _CHUNK):  # chunks: no full-size int64 temporary
+            part = keys[a:a + _CHUNK] if perm is None else keys[perm[a:a + _CHUNK]]
+            digits[a:a + _CHUNK] = part >> shift  # the low 16 bits
+        order = np.argsort(digits, kind="stable")  # numpy radix-sorts 16-bit integers
+        perm = order.astype(index) if perm is None else perm[order]
     return perm
 
 

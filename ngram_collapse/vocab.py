@@ -59,20 +59,17 @@ class Sequences(Sequence[list[str]]):
             (no markers).
         offsets: int64 array of shape (sequences + 1,); sequence i is ``ids[offsets[i]:offsets[i+1]]``.
         vocab: the :class:`Vocabulary` the ids refer to.
-        ngram_keys: for a sample of an n-gram model, the key of the n-gram drawn at every position
-            (see :mod:`ngram_collapse.ngram`; it makes refitting fast), else None. The first fit of
-            a model of that order consumes them (sets them to None) to free their memory.
-        ngram_keys_for: (order, id bits) of the model those keys belong to, else None.
+        fit_hint: opaque; set on a sample of an n-gram model, it lets a model of the same order
+            refit on the sample without hashing (see :mod:`ngram_collapse.ngram`). The first such
+            fit consumes it (sets it to None), so that its memory goes with it.
     """
 
     def __init__(self, ids: NDArray[np.integer], offsets: NDArray[np.integer], vocab: Vocabulary,
-                 ngram_keys: NDArray[np.int64] | None = None,
-                 ngram_keys_for: tuple[int, int] | None = None) -> None:
+                 fit_hint: object | None = None) -> None:
         self.ids = np.ascontiguousarray(ids, dtype=np.int32)
         self.offsets = np.ascontiguousarray(offsets, dtype=np.int64)
         self.vocab = vocab
-        self.ngram_keys = ngram_keys
-        self.ngram_keys_for = ngram_keys_for if ngram_keys is not None else None
+        self.fit_hint = fit_hint
         if self.offsets.ndim != 1 or self.offsets.size < 1 or self.offsets[0] != 0 \
                 or self.offsets[-1] != self.ids.size or np.any(np.diff(self.offsets) < 0):
             raise ValueError("offsets must start at 0, be non-decreasing and end at len(ids)")

@@ -51,7 +51,7 @@ def test_prob_equals_nltk(order, small):
 def test_refit_on_a_sample_equals_nltk(order, small):
     """The keyed refit (on what sample returns) gives NLTK's probabilities for the sample's text."""
     sample = NgramModel(order).fit(small).sample(5000, np.random.default_rng(0))
-    assert sample.ngram_keys is not None
+    assert sample.fit_hint is not None
     refit = NgramModel(order).fit(sample)
     fresh = NgramModel(order).fit(Sequences(sample.ids, sample.offsets, sample.vocab))  # no keys
     reference = nltk_mle(order, list(sample))
@@ -167,3 +167,40 @@ def test_a_model_of_no_words_samples_nothing(sequences):
     assert model.sample(0, np.random.default_rng(0)).num_tokens == 0
     with pytest.raises(ValueError):
         model.sample(1, np.random.default_rng(0))
+
+
+@pytest.mark.parametrize("order", [1, 2, 3])
+def test_refit_from_hint_equals_fresh_fit_for_any_cut(order, small):
+    """Whatever budget cuts the last sequence (or ends it exactly), the fast refit is the same model."""
+    model = NgramModel(order).fit(small[:40])
+    rng = np.random.default_rng(order)
+    for budget in [1, 2, 3, 5, 8, 13, 21, 34, 55, 89, 144, 233]:
+        sample = model.sample(budget, rng)
+        fresh = NgramModel(order).fit(Sequences(sample.ids, sample.offsets, sample.vocab))
+        refit = NgramModel(order).fit(sample)
+        assert refit.distinct_ngrams == fresh.distinct_ngrams
+        pairs = [np.sort(ix.size[ix.keys >> (ix.bits + 1)].astype(np.int64) << 32 | ix.keys & ix.word_mask)
+                 for ix in (refit._index, fresh._index)]
+        assert np.array_equal(*pairs)
+        assert refit.sample(50, np.random.default_rng(0)).num_tokens == 50
+
+
+def padded_ngrams(order, sequences):
+    pad = max(order - 1, 1)
+    out = set()
+    for s in sequences:
+        p = [BOS] * pad + list(s) + [EOS]
+        out |= {tuple(p[i:i + order]) for i in range(pad - order + 1, len(p) - order + 1)}
+    return out
+
+
+@pytest.mark.parametrize("order", [2, 3, 6])
+def test_samples_of_a_refitted_model_use_only_its_ngrams(order, small):
+    """Two generations deep (each fit on the previous sample, by the fast path), every n-gram drawn
+    is one of the training sample's: the walk's contexts stay consistent."""
+    rng = np.random.default_rng(order)
+    first = NgramModel(order).fit(small).sample(3000, rng)
+    model = NgramModel(order).fit(first)
+    second = model.sample(3000, rng)
+    drawn = padded_ngrams(order, second[:-1])  # the last sequence is cut: its </s> was not drawn
+    assert drawn and drawn <= padded_ngrams(order, first)
