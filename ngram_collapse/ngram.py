@@ -278,7 +278,7 @@ def _keys_from_sample(hint: _SampleHint) -> tuple[NDArray[np.int64], NDArray[np.
     ``</s>``): it sorts first among its context.
     """
     picks, shift = hint.picks, hint.bits + 1
-    order = picks.astype(np.int64)
+    order = picks.astype(_index_dtype(2 * hint.keys.size + 2))
     order <<= 1
     order += 1
     order[-1] = 2 * int(hint.first[hint.keys[picks[-1]] >> shift])
