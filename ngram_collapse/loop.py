@@ -135,7 +135,8 @@ def map_trajectories(
 
     With ``jobs > 1`` trajectories run on that many local processes (``run_one`` must then be
     picklable: a module-level function or a ``functools.partial`` of one). ``on_done`` is called with
-    each result as it completes (e.g. to advance a progress bar). Results do not depend on ``jobs``.
+    each result in trajectory order as it becomes available (e.g. to advance a progress bar).
+    Results do not depend on ``jobs``.
     """
     if jobs < 1:
         raise ValueError(f"jobs must be >= 1, not {jobs}")
