@@ -32,14 +32,12 @@ class Trajectory:
         forgotten_at: for every vocabulary id, the first generation in which the word is absent,
             -1 if it survives all K generations (and for ids absent from the original corpus),
             shape (len(vocab),). A word once absent never returns: a model cannot sample it.
-        seconds: wall time of the trajectory.
     """
 
     tokens: NDArray[np.int64]
     distinct_words: NDArray[np.int64]
     distinct_ngrams: NDArray[np.int64]
     forgotten_at: NDArray[np.int32]
-    seconds: float
 
 
 def run_trajectory(model: NgramModel, generations: int, sampling: str, index: int,
@@ -54,7 +52,6 @@ def run_trajectory(model: NgramModel, generations: int, sampling: str, index: in
         seed: this trajectory's ``SeedSequence``.
         on_generation: called with no argument after each generation k >= 1 (progress).
     """
-    start = time.perf_counter()
     rng = np.random.default_rng(seed)
     data: Sequences = model.data
     shape = generations + 1
@@ -73,7 +70,7 @@ def run_trajectory(model: NgramModel, generations: int, sampling: str, index: in
         if gen.k and on_generation is not None:
             on_generation()
         del gen  # let the loop release this generation's model and data while it makes the next
-    return Trajectory(tokens, distinct_words, distinct_ngrams, forgotten_at, time.perf_counter() - start)
+    return Trajectory(tokens, distinct_words, distinct_ngrams, forgotten_at)
 
 
 @dataclass
