@@ -1,6 +1,8 @@
 """ngram-collapse: measure model collapse under recursive training.
 
-After Suresh, Thangaraj and Khandavally, "Rate of Model Collapse in Recursive Training" (AISTATS 2025).
+After Suresh, Thangaraj and Khandavally, "Rate of Model Collapse in Recursive Training" (AISTATS 2025);
+the theory the code computes is written up in ``docs/theory.md``, the results format in
+``docs/results.md``.
 
 Library use::
 
@@ -11,34 +13,35 @@ Library use::
     model = NgramModel(3).fit(data)                      # or .fit([["a", "b"], ["c"]])
     model.prob("of", ["the", "end"])                     # nltk.lm.MLE semantics
     sample = model.sample(1000, np.random.default_rng(0))
-    result = run_experiment(data, order=3, generations=10, trajectories=5, seed=0)
-    result.summary()["generations"]                      # what the command prints and writes
+    results = run_experiment(data, order=3, generations=10, trajectories=5, seed=0)
+    results.generations                                  # what the command prints and writes
 
 The parametric models (Bernoulli, Poisson, Categorical) are in :mod:`ngram_collapse.parametric` and
 :func:`ngram_collapse.simulate.simulate`; the continuous ones in :mod:`ngram_collapse.continuous`; the
-paper's bounds in :mod:`ngram_collapse.bounds`.
+paper's bounds in :mod:`ngram_collapse.bounds`; reading results back in :mod:`ngram_collapse.results`.
 """
-from . import bounds
+from . import bounds, results
 from .corpus import load_sequences
 from .errors import InputError
-from .experiment import ExperimentResult, Trajectory, run_experiment
-from .loop import Generation, recursive_training, trajectory_seeds
+from .experiment import RunSettings, run_experiment
+from .loop import Generation, recursive_training
 from .ngram import NgramModel
+from .results import Results
 from .simulate import simulate
 from .vocab import Sequences, Vocabulary
 
 __all__ = [
-    "ExperimentResult",
     "Generation",
     "InputError",
     "NgramModel",
+    "Results",
+    "RunSettings",
     "Sequences",
-    "Trajectory",
     "Vocabulary",
     "bounds",
     "load_sequences",
     "recursive_training",
+    "results",
     "run_experiment",
     "simulate",
-    "trajectory_seeds",
 ]

@@ -1,16 +1,17 @@
 """Theory of Suresh, Thangaraj and Khandavally (2025), "Rate of Model Collapse in Recursive Training".
 
 Every bound is vectorised over generations ``k`` and over parameters (probabilities, rates, counts),
-by numpy broadcasting; none loops over symbols in Python. Formulas: ``shared/paper/FORMULAS.md``.
+by numpy broadcasting; none loops over symbols in Python. The derivations, and the tests that check
+each formula, are in ``docs/theory.md`` (section numbers below).
 
 Contents, with the paper's numbering:
 
-* :func:`g`, :func:`g_k` - the function g and its iterates (Section 3, Lemma 1: 1/k <= g_k <= 3/k).
-* :func:`theorem1_bounds`, :func:`theorem1_two_sided_bounds` - Bernoulli recursive training (Theorem 1).
-* :func:`seddik_bounds` - the comparison bounds of Seddik et al. (2024, Theorem 1).
-* :func:`theorem2_survival`, :func:`theorem2_envelope` - Poisson recursive training (Theorem 2, exact).
-* :func:`corollary1_bounds`, :func:`corollary2_expected_distinct` - whole count vectors (Corollaries 1, 2).
-* Beyond the paper, exact values for the Bernoulli process from its Wright-Fisher chain:
+* :func:`g`, :func:`g_k` - the function g and its iterates (Lemma 1: 1/k <= g_k <= 3/k; §2).
+* :func:`theorem1_bounds`, :func:`theorem1_two_sided_bounds` - Bernoulli recursive training (Theorem 1; §4).
+* :func:`seddik_bounds` - the comparison bounds of Seddik et al. (2024, Theorem 1; §4.4).
+* :func:`theorem2_survival`, :func:`theorem2_envelope` - Poisson recursive training (Theorem 2, exact; §3).
+* :func:`corollary1_bounds`, :func:`corollary2_expected_distinct` - whole count vectors (Corollaries 1, 2; §6).
+* Beyond the paper, exact values for the Bernoulli process from its Wright-Fisher chain (§5):
   :class:`WrightFisher`, :func:`bernoulli_absorption_exact`, :func:`exact_expected_distinct`.
 """
 from __future__ import annotations
@@ -37,12 +38,12 @@ def _generations(k: ArrayLike) -> NDArray[np.int64]:
 
 
 def g(x: ArrayLike) -> NDArray[np.float64]:
-    """g(x) = 1 - exp(-x), elementwise (Section 3)."""
+    """g(x) = 1 - exp(-x), elementwise (docs/theory.md §2)."""
     return -np.expm1(-np.asarray(x, dtype=float))
 
 
 def g_k(k: ArrayLike) -> NDArray[np.float64]:
-    """g_k = g composed k times applied to +infinity: g_1 = 1, g_{k+1} = g(g_k) (Section 3).
+    """g_k = g composed k times applied to +infinity: g_1 = 1, g_{k+1} = g(g_k) (docs/theory.md §2).
 
     Args:
         k: generation numbers, integers >= 0, any shape (g_0 = +inf by the recursion's convention).
@@ -61,6 +62,13 @@ def g_k(k: ArrayLike) -> NDArray[np.float64]:
     return table[k]
 
 
+def _scaled_gk(rate: NDArray[np.float64], k: ArrayLike) -> NDArray[np.float64]:
+    """rate * g_k, with 0 * g_0 = 0 (a symbol or rate that starts at 0 stays at 0; g_0 = +inf)."""
+    with np.errstate(invalid="ignore"):
+        product = np.asarray(rate, dtype=float) * g_k(k)
+    return np.where(np.asarray(rate) > 0, product, 0.0)
+
+
 def _check_probability(p0: NDArray[np.float64]) -> None:
     if np.any((p0 < 0) | (p0 > 1)) or np.any(np.isnan(p0)):
         raise ValueError("p0 must be in [0, 1]")
@@ -76,17 +84,18 @@ def _theorem1_terms(p0: ArrayLike, n: ArrayLike, k: ArrayLike) -> tuple[NDArray[
     p0, n, k = (np.asarray(x, dtype=float) for x in (p0, n, k))
     _check_probability(p0)
     _check_size(n)
-    return np.exp(-n * p0 * g_k(k)), np.maximum(1.0 - 3.0 * n * p0**2 - 3.0 * k * p0, 0.0)
+    return np.exp(-_scaled_gk(n * p0, k)), np.maximum(1.0 - 3.0 * n * p0**2 - 3.0 * k * p0, 0.0)
 
 
 def theorem1_bounds(p0: ArrayLike, n: ArrayLike, k: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Bounds on Pr(P_k != 0) for Bernoulli recursive training (Theorem 1).
 
     P_0 = p0 and P_k = Binomial(n, P_{k-1}) / n. For k >= 1:
-        1 - exp(-n p0 g_k) <= Pr(P_k != 0) <= 1 - max(1 - 3 n p0^2 - 3 k p0, 0) exp(-n p0 g_k).
+        1 - exp(-n p0 g_k) <= Pr(P_k != 0) <= 1 - max(1 - 3 n p0^2 - 3 k p0, 0) exp(-n p0 g_k);
+    at k = 0 (g_0 = +inf) both are Pr(P_0 != 0) itself: 1 if p0 > 0, else 0.
 
     Args:
-        p0: initial probabilities in [0, 1]; n: sample sizes >= 1; k: generations >= 1.
+        p0: initial probabilities in [0, 1]; n: sample sizes >= 1; k: generations >= 0.
             All three broadcast against each other.
 
     Returns:
@@ -140,13 +149,14 @@ def theorem2_survival(lam0: ArrayLike, n: ArrayLike, k: ArrayLike) -> NDArray[np
     if np.any(lam0 < 0) or np.any(np.isnan(lam0)):
         raise ValueError("lam0 must be >= 0")
     _check_size(n)
-    return g(n * lam0 * g_k(k))
+    return g(_scaled_gk(n * lam0, k))
 
 
 def theorem2_envelope(lam0: ArrayLike, n: ArrayLike, k: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """The envelope of Theorem 2 from 1/k <= g_k <= 3/k (Lemma 1), for k >= 1:
 
-        1 - exp(-n lam0 / k) <= Pr(Lambda_k != 0) <= 1 - exp(-3 n lam0 / k).
+        1 - exp(-n lam0 / k) <= Pr(Lambda_k != 0) <= 1 - exp(-3 n lam0 / k);
+    at k = 0 both are Pr(Lambda_0 != 0): 1 if lam0 > 0, else 0.
 
     Returns:
         (lower, upper), of the broadcast shape of ``lam0``, ``n``, ``k``.
@@ -155,9 +165,12 @@ def theorem2_envelope(lam0: ArrayLike, n: ArrayLike, k: ArrayLike) -> tuple[NDAr
     if np.any(lam0 < 0) or np.any(np.isnan(lam0)):
         raise ValueError("lam0 must be >= 0")
     _check_size(n)
-    if np.any(k < 1):
-        raise ValueError("k must be >= 1")
-    return g(n * lam0 / k), g(3.0 * n * lam0 / k)
+    if np.any(k < 0):
+        raise ValueError("k must be >= 0")
+    rate = n * lam0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        per_k = np.where(rate > 0, rate / k, 0.0)
+    return g(per_k), g(3.0 * per_k)
 
 
 def _sum_over_counts(counts: ArrayLike, k: ArrayLike, term) -> NDArray[np.float64]:

@@ -1,8 +1,9 @@
-"""The command line: a thin layer over the library (arguments, printing, exit codes).
+"""The command line: a thin layer over the library (flags, printing, exit codes).
 
-``python -m ngram_collapse [run options]`` runs recursive n-gram training on a corpus; other
-commands are chosen by their first word (``simulate``, ...). Bad input of any kind prints one line
-on stderr and exits with status 2.
+``python -m ngram_collapse [run] [options]`` runs recursive n-gram training on a corpus (``run`` is
+the default command); ``simulate MODEL`` and ``report`` are the others. The library validates every
+parameter; its errors name the parameter, which is shown here as the flag that sets it. Bad input of
+any kind prints one line on stderr and exits with status 2.
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from .errors import InputError
 from .output import slug
 
 PROG = "ngram-collapse"
+COMMANDS = ("run", "simulate", "report")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -25,38 +27,65 @@ class _Parser(argparse.ArgumentParser):
         raise InputError(message)
 
 
-def _number(kind: type, minimum: float | None = None, maximum: float | None = None,
-            strict_min: bool = False, strict_max: bool = False) -> Callable[[str], object]:
-    """An argparse type: ``kind`` (int or float) within [minimum, maximum] (open ends if strict)."""
+def _typed(kind: type, what: str) -> Callable[[str], object]:
+    """An argparse type converting to ``kind`` (ranges are the library's to check)."""
 
     def parse(text: str) -> object:
         try:
-            value = kind(text)
+            return kind(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not {'an integer' if kind is int else 'a number'}")
-        if minimum is not None and (value <= minimum if strict_min else value < minimum):
-            raise argparse.ArgumentTypeError(f"{text} must be {'>' if strict_min else '>='} {minimum}")
-        if maximum is not None and (value >= maximum if strict_max else value > maximum):
-            raise argparse.ArgumentTypeError(f"{text} must be {'<' if strict_max else '<='} {maximum}")
-        return value
+            raise argparse.ArgumentTypeError(f"{text!r} is not {what}") from None
 
     parse.__name__ = kind.__name__
     return parse
 
 
-positive_int = _number(int, 1)
-nonnegative_int = _number(int, 0)
+_int = _typed(int, "an integer")
+_float = _typed(float, "a number")
 
 
-def _add_common(p: argparse.ArgumentParser, generations: int, trajectories: int) -> None:
+def _list_of(kind: type) -> Callable[[str], list]:
+    """An argparse type: a comma-separated list of ``kind`` (empty items dropped)."""
+
+    def parse(text: str) -> list:
+        try:
+            return [kind(item.strip()) for item in text.split(",") if item.strip()]
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a comma-separated list of {kind.__name__}") from None
+
+    parse.__name__ = f"list of {kind.__name__}"
+    return parse
+
+
+def _add_common(p: argparse.ArgumentParser, generations: int | None, trajectories: int | None) -> None:
     """Options every command shares: generations, trajectories, seed, output folder, quiet."""
-    p.add_argument("--generations", type=nonnegative_int, default=generations,
+    p.add_argument("--generations", type=_int, default=generations,
                    help=f"number of retraining rounds K (default {generations})")
-    p.add_argument("--trajectories", type=positive_int, default=trajectories,
+    p.add_argument("--trajectories", type=_int, default=trajectories,
                    help=f"independent trajectories (default {trajectories})")
-    p.add_argument("--seed", type=nonnegative_int, default=0, help="random seed (default 0)")
+    p.add_argument("--seed", type=_int, default=0, help="random seed (default 0)")
     p.add_argument("--out", help="output folder (default: a new folder under runs/)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def _add_corpus_options(p: argparse.ArgumentParser) -> None:
+    """How a corpus is read (every option but ``--corpus`` itself); see :func:`_corpus_options`."""
+    from .tokenize import SEGMENTS, TOKENIZERS
+
+    p.add_argument("--data-dir", help="where registered corpora live (default $NGRAM_COLLAPSE_DATA)")
+    p.add_argument("--max-words", type=_int, help="keep only the first W words")
+    p.add_argument("--tokenizer", choices=TOKENIZERS, default="whitespace", help="default: whitespace")
+    p.add_argument("--lowercase", action="store_true", help="lower-case the text first")
+    p.add_argument("--segment", choices=SEGMENTS, default="line",
+                   help="one sequence per line (default) or per sentence (NLTK Punkt)")
+    p.add_argument("--encoding-errors", choices=("strict", "replace"), default="strict",
+                   help="undecodable bytes: stop with an error (default) or replace them")
+
+
+def _corpus_options(args: argparse.Namespace) -> dict[str, object]:
+    """The keyword arguments of :func:`ngram_collapse.corpus.load_sequences` (but the spec)."""
+    return {"tokenizer": args.tokenizer, "lowercase": args.lowercase, "segment": args.segment,
+            "max_words": args.max_words, "data_dir": args.data_dir, "encoding_errors": args.encoding_errors}
 
 
 def default_out(*parts: object) -> Path:
@@ -71,192 +100,198 @@ def default_out(*parts: object) -> Path:
     return out
 
 
-def _add_corpus_options(p: argparse.ArgumentParser) -> None:
-    """How a corpus is read (every option but ``--corpus`` itself); see :func:`_corpus_options`."""
-    from .tokenize import SEGMENTS, TOKENIZERS
+# ---------------------------------------------------------------------------------------------- run
 
-    p.add_argument("--data-dir", help="where registered corpora live (default $NGRAM_COLLAPSE_DATA)")
-    p.add_argument("--max-words", type=positive_int, help="keep only the first W words")
-    p.add_argument("--tokenizer", choices=TOKENIZERS, default="whitespace", help="default: whitespace")
-    p.add_argument("--lowercase", action="store_true", help="lower-case the text first")
-    p.add_argument("--segment", choices=SEGMENTS, default="line",
-                   help="one sequence per line (default) or per sentence (NLTK Punkt)")
-    p.add_argument("--encoding-errors", choices=("strict", "replace"), default="strict",
-                   help="undecodable bytes: stop with an error (default) or replace them")
-
-
-def _corpus_options(args: argparse.Namespace) -> dict[str, object]:
-    """The keyword arguments of :func:`ngram_collapse.corpus.load_sequences` (but the spec) from
-    the options of :func:`_add_corpus_options`."""
-    return {"tokenizer": args.tokenizer, "lowercase": args.lowercase, "segment": args.segment,
-            "max_words": args.max_words, "data_dir": args.data_dir,
-            "encoding_errors": args.encoding_errors}
-
-
-def _run_parser() -> argparse.ArgumentParser:
+def _run_parser(commands: argparse._SubParsersAction) -> None:
     from .loop import SAMPLING_SCHEMES
 
-    p = _Parser(prog=PROG, description=(
+    p = commands.add_parser("run", help="recursive n-gram training on a corpus (the default command)", description=(
         "Recursively retrain a maximum-likelihood n-gram model on its own samples and compare the "
         "distinct words of every generation with Corollaries 1 and 2 of Suresh et al. (2025). "
-        "Other commands: simulate, report (run '%(prog)s COMMAND --help')."))
+        f"Other commands: simulate, report (run '{PROG} COMMAND --help')."))
     p.add_argument("--corpus", help="a text file, a folder of .txt files, or a registered corpus "
                    "such as wikitext-2 or wikitext-2:valid (default: Python's embedded help topics)")
     _add_corpus_options(p)
-    p.add_argument("--order", type=positive_int, default=1, help="n-gram order (default 1)")
+    p.add_argument("--order", type=_int, default=1, help="n-gram order (default 1)")
     p.add_argument("--sampling", choices=SAMPLING_SCHEMES, default="multinomial",
                    help="sample size rule: multinomial = the original size every generation "
                    "(default), poisson = Poisson(previous size)")
-    p.add_argument("--jobs", type=positive_int, default=1, help="local processes (default 1)")
+    p.add_argument("--jobs", type=_int, default=1, help="local processes (default 1)")
     p.add_argument("--no-plot", action="store_true", help="do not write survival.png")
     _add_common(p, generations=10, trajectories=5)
-    return p
+    p.set_defaults(command=run_command)
 
 
-def run_command(argv: Sequence[str]) -> int:
-    """``python -m ngram_collapse [options]``: the recursive n-gram run."""
-    args = _run_parser().parse_args(argv)
+def run_command(args: argparse.Namespace) -> int:
+    """``python -m ngram_collapse [run] [options]``: the recursive n-gram run."""
     from .corpus import DEFAULT_CORPUS, load_sequences
-    from .experiment import run_experiment, write_run
-    from .ngram import MAX_ORDER
+    from .experiment import RunSettings, run_experiment, write_run
     from .output import check_writable, format_table
 
-    if args.order > MAX_ORDER:
-        raise InputError(f"--order must be at most {MAX_ORDER}, not {args.order}")
+    settings = RunSettings(order=args.order, generations=args.generations, trajectories=args.trajectories,
+                           sampling=args.sampling, seed=args.seed)
     corpus = args.corpus or DEFAULT_CORPUS
     out = Path(args.out) if args.out else default_out(corpus, f"n{args.order}", args.sampling)
     check_writable(out)
     options = _corpus_options(args)
     data = load_sequences(args.corpus, **options)
-    config = {"corpus": corpus, **{k: v for k, v in options.items() if k != "data_dir"}}
-    result = run_experiment(data, args.order, generations=args.generations,
-                            trajectories=args.trajectories, sampling=args.sampling, seed=args.seed,
-                            jobs=args.jobs, progress=not args.quiet, config=config)
-    summary = write_run(result, out, plot=not args.no_plot)
-    print(f"{corpus}: {result.tokens} words, {result.vocab_size} distinct; order {args.order}, "
-          f"{args.sampling} sampling, {args.trajectories} trajectories")
-    print(format_table(*_survival_table(summary)))
+    about = {"corpus": corpus, **{k: v for k, v in options.items() if k != "data_dir"}}
+    results = run_experiment(data, settings, jobs=args.jobs, progress=not args.quiet, about=about)
+    write_run(results, out, plot=not args.no_plot)
+    first = results.generations[0]
+    print(f"{corpus}: {round(first['tokens_mean'])} words, {round(first['distinct_mean'])} distinct; "
+          f"order {args.order}, {args.sampling} sampling, {args.trajectories} trajectories")
+    print(format_table(*_survival_table(results.generations)))
     print(f"wrote {out}")
     return 0
 
 
-def _survival_table(summary: dict) -> tuple[list[str], list[list]]:
+def _survival_table(rows: list[dict]) -> tuple[list[str], list[list]]:
     """Header and rows of the per-generation table printed by a run."""
-    m = summary["vocab_size"]
-    rows = summary["generations"]
+    m = rows[0]["distinct_mean"]
     theory = ["expected"] if "expected" in rows[0] else ["bound_lower", "bound_upper"]
     header = ["k", "distinct", "sd", "fraction"] + [f"{t} fraction" for t in theory]
-    return header, [[r["generation"], round(r["distinct_mean"], 1), round(r["distinct_std"], 1),
+    return header, [[r["generation"], round(r["distinct_mean"], 1),
+                     None if r["distinct_std"] is None else round(r["distinct_std"], 1),
                      r["distinct_mean"] / m] + [r[t] / m for t in theory] for r in rows]
 
 
-COMMANDS: dict[str, Callable[[Sequence[str]], int]] = {"run": run_command}
+# ----------------------------------------------------------------------------------------- simulate
 
+def _simulate_parser(commands: argparse._SubParsersAction) -> None:
+    from .simulate import SIMULATIONS
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of ``python -m ngram_collapse`` and the ``ngram-collapse`` script."""
-    argv = list(sys.argv[1:] if argv is None else argv)
-    command = argv.pop(0) if argv and argv[0] in COMMANDS else "run"
-    try:
-        return COMMANDS[command](argv)
-    except InputError as e:
-        print(f"{PROG}: error: {e}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print(f"{PROG}: interrupted; nothing half-written was kept", file=sys.stderr)
-        return 130
-
-
-def simulate_command(argv: Sequence[str]) -> int:
-    """``simulate MODEL [options]``: simulated recursive training of a parametric model beside its
-    theory; prints a table, writes ``summary.json`` and the setting's figures into ``--out``
-    (``survival.png``; ``prob_above_eps.png`` and ``trajectories.png`` for gaussian and gmm)."""
-    from . import output
-    from .simulate import SIMULATIONS, simulate
-
-    parser = _Parser(prog=f"{PROG} simulate",
-                     description="Recursive training of a parametric model, simulated beside its theory.")
-    models = parser.add_subparsers(dest="model", required=True, metavar="MODEL")
+    description = "Recursive training of a parametric model, simulated beside its theory."
+    p = commands.add_parser("simulate", help="a parametric model of the paper beside its theory",
+                            description=description)
+    models = p.add_subparsers(dest="model", required=True, metavar="MODEL")
     for sim in SIMULATIONS.values():
+        defaults = sim.defaults()
         sub = models.add_parser(sim.name, help=sim.description, description=sim.description)
         for opt in sim.options:
             flag = "--" + opt.name.replace("_", "-")
             if opt.kind is bool:
                 sub.add_argument(flag, dest=opt.name, action="store_true", help=opt.help)
             else:
-                sub.add_argument(flag, dest=opt.name, type=opt.kind, default=opt.default,
-                                 choices=opt.choices, help=opt.help)
-        sub.add_argument("--no-plot", action="store_true", help="write summary.json only, no figures")
-        _add_common(sub, sim.generations, sim.trajectories)
-    args = parser.parse_args(argv)
+                kind = {int: _int, float: _float}.get(opt.kind, opt.kind)
+                sub.add_argument(flag, dest=opt.name, type=kind, default=defaults[opt.name], choices=opt.choices,
+                                 help=f"{opt.help} (default {defaults[opt.name]})")
+        sub.add_argument("--no-plot", action="store_true", help="write summary.json and generations.csv only")
+        _add_common(sub, defaults["generations"], defaults["trajectories"])
+        sub.set_defaults(command=simulate_command)
+
+
+def simulate_command(args: argparse.Namespace) -> int:
+    """``simulate MODEL [options]``: simulated recursive training of a parametric model beside its
+    theory; prints a table, writes the results and the model's figures into ``--out``."""
+    from .output import check_writable, format_table
+    from .plot import label, quantity
+    from .results import write
+    from .simulate import SIMULATIONS, simulate
+
     sim = SIMULATIONS[args.model]
     out = Path(args.out) if args.out else default_out("simulate", sim.name)
-    output.check_writable(out)
-    summary = simulate(sim.name, generations=args.generations, trajectories=args.trajectories,
-                       seed=args.seed, **{opt.name: getattr(args, opt.name) for opt in sim.options})
-    rows = summary["generations"]
-    columns = [c for c in rows[0] if any(r[c] is not None for r in rows)] if rows else ["generation"]
-    # long runs: about 30 generations, spaced geometrically
-    shown = rows if len(rows) <= 30 else [
-        rows[i - 1] for i in sorted({round(len(rows) ** (j / 29)) for j in range(30)})]
-    print(summary["label"], "-", summary["quantity"])
-    print(output.format_table(columns, [[r[c] for c in columns] for r in shown]))
+    check_writable(out)
+    results = simulate(sim.name, generations=args.generations, trajectories=args.trajectories, seed=args.seed,
+                       progress=not args.quiet, **{opt.name: getattr(args, opt.name) for opt in sim.options})
+    rows = results.generations
+    columns = [c for c in rows[0] if any(r[c] is not None for r in rows)]
+    # long runs: about 30 generations, spaced geometrically (always generation 0 and K)
+    shown = rows if len(rows) <= 30 else [rows[i] for i in sorted({0, *(round((len(rows) - 1) ** (j / 28))
+                                                                         for j in range(29))})]
+    print(label(results), "-", quantity(results))
+    print(format_table(columns, [[r[c] for c in columns] for r in shown]))
     if len(shown) < len(rows):
         print(f"({len(shown)} of {len(rows)} generations shown; all are in summary.json)")
-    with output.atomic_folder(out) as tmp:
-        sim.write(summary, tmp, not args.no_plot)
+    write(results, out, {} if args.no_plot else sim.figures(results))
     print(f"wrote {out}")
     return 0
 
 
-COMMANDS["simulate"] = simulate_command
+# ------------------------------------------------------------------------------------------- report
 
-
-def _list_of(kind: type) -> Callable[[str], list]:
-    """An argparse type: a comma-separated list of ``kind`` (empty items dropped)."""
-
-    def parse(text: str) -> list:
-        try:
-            return [kind(item.strip()) for item in text.split(",") if item.strip()]
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a comma-separated list of {kind.__name__}")
-
-    parse.__name__ = f"list of {kind.__name__}"
-    return parse
-
-
-def report_command(argv: Sequence[str]) -> int:
-    """``report [options]``: vocabulary-survival report over a grid of corpora, orders and sampling
-    schemes; one folder per cell, ``cells.csv`` and ``report.html`` at the top of ``--out``."""
+def _report_parser(commands: argparse._SubParsersAction) -> None:
     import os
 
     from .corpus import DEFAULT_CORPUS
-    from .report import Settings, expand_grid, run_report
 
-    p = _Parser(prog=f"{PROG} report", description=(
+    description = (
         "Which words are forgotten, and when: recursive n-gram training over a grid of corpora x "
         "orders x sampling schemes, with per-word survival against 1 - exp(-c g_k) (Corollary 2). "
-        "Finished cells are skipped when the same command is run again with the same --out."))
+        "Finished cells are skipped when the same command is run again with the same --out.")
+    p = commands.add_parser("report", help="vocabulary-survival report over a grid", description=description)
     p.add_argument("--corpus", action="extend", nargs="+", metavar="CORPUS",
                    help=f"one or more corpora, as for the run command (default {DEFAULT_CORPUS})")
     _add_corpus_options(p)
     p.add_argument("--orders", type=_list_of(int), default=[1], help="n-gram orders, e.g. 1,2,3 (default 1)")
     p.add_argument("--sampling", type=_list_of(str), default=["multinomial", "poisson"],
                    help="sampling schemes (default multinomial,poisson)")
-    p.add_argument("--jobs", type=positive_int, default=os.cpu_count() or 1,
+    p.add_argument("--jobs", type=_int, default=os.cpu_count() or 1,
                    help="local processes running cells (default: one per CPU)")
     p.add_argument("--scheduler", metavar="dask://HOST:PORT",
                    help="run the cells on an existing Dask distributed cluster (needs the dask extra)")
     _add_common(p, generations=10, trajectories=5)
-    args = p.parse_args(argv)
+    p.set_defaults(command=report_command)
+
+
+def report_command(args: argparse.Namespace) -> int:
+    """``report [options]``: vocabulary-survival report over a grid of corpora, orders and sampling
+    schemes; one folder per cell, ``cells.csv`` and ``report.html`` at the top of ``--out``."""
+    from .corpus import DEFAULT_CORPUS
+    from .report import Settings, expand_grid, run_report
+
     cells = expand_grid(args.corpus or [DEFAULT_CORPUS], args.orders, args.sampling)
     settings = Settings(args.generations, args.trajectories, args.seed, _corpus_options(args))
     out = Path(args.out) if args.out else default_out("report")
-    done = run_report(out, cells, settings, jobs=args.jobs, scheduler=args.scheduler,
-                      progress=not args.quiet)
+    done = run_report(out, cells, settings, jobs=args.jobs, scheduler=args.scheduler, progress=not args.quiet)
     print(f"{len(done.ran)} cells run, {len(done.skipped)} already finished; "
           f"open {done.html} (table: {done.cells_csv}; one folder per cell beside them)")
     return 0
 
 
-COMMANDS["report"] = report_command
+# --------------------------------------------------------------------------------------------- main
+
+def parser() -> argparse.ArgumentParser:
+    """The whole command line: ``run`` (default), ``simulate MODEL``, ``report``."""
+    p = _Parser(prog=PROG, description="Measure model collapse under recursive training. Without a COMMAND "
+                f"the run command is meant: '{PROG} --order 3' is '{PROG} run --order 3'.")
+    commands = p.add_subparsers(dest="name", required=True, metavar="COMMAND")
+    _run_parser(commands)
+    _simulate_parser(commands)
+    _report_parser(commands)
+    return p
+
+
+def _flags(p: argparse.ArgumentParser, argv: Sequence[str]) -> dict[str, str]:
+    """Parameter name -> flag, over the parser of the command (and model) that ``argv`` chose."""
+    found: dict[str, str] = {}
+    stack = [p]
+    while stack:
+        current = stack.pop()
+        for action in current._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                stack += [sub for name, sub in action.choices.items() if name in argv]
+            elif action.option_strings:
+                found.setdefault(action.dest, action.option_strings[0])
+    return found
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``python -m ngram_collapse`` and the ``ngram-collapse`` script."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] not in (*COMMANDS, "-h", "--help"):
+        argv.insert(0, "run")
+    p = parser()
+    try:
+        args = p.parse_args(argv)
+        return args.command(args)
+    except InputError as e:
+        message = str(e)
+        flag = _flags(p, argv).get(e.parameter or "")
+        if flag and message.startswith(e.parameter):
+            message = flag + message[len(e.parameter):]
+        print(f"{PROG}: error: {message}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted; nothing half-written was kept", file=sys.stderr)
+        return 130

@@ -19,18 +19,15 @@ A model is any object with
 from __future__ import annotations
 
 import copy
-import os
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, Self, TypeVar
 
 import numpy as np
 
-from .errors import InputError
+from . import checks
 
 D = TypeVar("D")
-R = TypeVar("R")
 
 SAMPLING_SCHEMES = ("multinomial", "poisson")
 
@@ -60,12 +57,6 @@ class Generation(Generic[D]):
     model: Any
 
 
-def check_sampling(sampling: str) -> None:
-    """Raise :class:`~ngram_collapse.errors.InputError` (a ValueError) unless ``sampling`` is a scheme."""
-    if sampling not in SAMPLING_SCHEMES:
-        raise InputError(f"sampling must be one of {', '.join(SAMPLING_SCHEMES)}, not {sampling!r}")
-
-
 def next_size(size: Any, sampling: str, rng: np.random.Generator) -> Any:
     """Sample size of the next generation.
 
@@ -73,7 +64,6 @@ def next_size(size: Any, sampling: str, rng: np.random.Generator) -> Any:
     ``poisson``: Poisson(size of the previous generation) (Appendix B.3, Corollary 2), drawn
     elementwise when ``size`` is an array of per-trajectory sizes.
     """
-    check_sampling(sampling)
     if sampling == "multinomial":
         return size
     drawn = rng.poisson(size)
@@ -102,9 +92,8 @@ def recursive_training(
         ``Generation(k, size, data, model)`` for k = 0, ..., K, where generation k's data are
         ``model_{k-1}.sample(size_k, rng)`` and its model is a copy of ``model_{k-1}`` refitted on them.
     """
-    if generations < 0:
-        raise ValueError(f"generations must be >= 0, not {generations}")
-    check_sampling(sampling)
+    generations = checks.integer("generations", generations, minimum=0)
+    checks.choice("sampling", sampling, SAMPLING_SCHEMES)
     yield Generation(0, size, data, model)
     for k in range(1, generations + 1):
         size = next_size(size, sampling, rng)
@@ -114,42 +103,10 @@ def recursive_training(
         yield Generation(k, size, data, model)
 
 
-def trajectory_seeds(seed: int | None, trajectories: int) -> list[np.random.SeedSequence]:
-    """One independent ``SeedSequence`` per trajectory, spawned from ``seed``.
+def progress_bar(total: int, enabled: bool, generations: Iterable[Any] | None = None) -> Any:
+    """A tqdm bar on stderr counting generations (shown only when ``enabled`` and stderr is a
+    terminal); wrapping ``generations`` (e.g. the loop's iterator) when given."""
+    from tqdm import tqdm
 
-    Trajectory t always gets the same stream for the same seed, whatever the number of processes
-    or the order in which trajectories run.
-    """
-    if trajectories < 1:
-        raise ValueError(f"trajectories must be >= 1, not {trajectories}")
-    return np.random.SeedSequence(seed).spawn(trajectories)
-
-
-def map_trajectories(
-    run_one: Callable[[int, np.random.SeedSequence], R],
-    seeds: Sequence[np.random.SeedSequence],
-    jobs: int = 1,
-    on_done: Callable[[R], None] | None = None,
-) -> list[R]:
-    """Apply ``run_one(t, seeds[t])`` to every trajectory t; results in trajectory order.
-
-    With ``jobs > 1`` trajectories run on that many local processes (``run_one`` must then be
-    picklable: a module-level function or a ``functools.partial`` of one). ``on_done`` is called with
-    each result in trajectory order as it becomes available (e.g. to advance a progress bar).
-    Results do not depend on ``jobs``.
-    """
-    if jobs < 1:
-        raise ValueError(f"jobs must be >= 1, not {jobs}")
-    if jobs == 1 or len(seeds) == 1:
-        results = []
-        for t, s in enumerate(seeds):
-            results.append(run_one(t, s))
-            if on_done is not None:
-                on_done(results[-1])
-        return results
-    with ProcessPoolExecutor(max_workers=min(jobs, len(seeds), os.cpu_count() or 1)) as pool:
-        futures = [pool.submit(run_one, t, s) for t, s in enumerate(seeds)]
-        for f in futures:
-            if on_done is not None:
-                on_done(f.result())
-        return [f.result() for f in futures]
+    return tqdm(generations, total=total, unit="gen", desc="generations", leave=False,
+                disable=None if enabled else True)

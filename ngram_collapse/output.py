@@ -5,8 +5,6 @@ when every file is written, so an interrupted or failed run never leaves half-wr
 """
 from __future__ import annotations
 
-import csv
-import json
 import os
 import re
 import shutil
@@ -88,29 +86,6 @@ def atomic_file(path: Path) -> Iterator[Path]:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-
-
-def write_json(path: Path, obj: Any) -> None:
-    """Write ``obj`` as indented JSON (numpy scalars and arrays converted)."""
-    with open(path, "w", encoding="utf-8") as f:
-        json.dump(obj, f, indent=2, default=_to_json)
-        f.write("\n")
-
-
-def _to_json(x: Any) -> Any:
-    if hasattr(x, "tolist"):
-        return x.tolist()
-    if isinstance(x, Path):
-        return str(x)
-    raise TypeError(f"not JSON serialisable: {type(x).__name__}")
-
-
-def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
-    """Write a CSV file with a header row."""
-    with open(path, "w", encoding="utf-8", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(header)
-        w.writerows(rows)
 
 
 def format_table(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:

@@ -1,14 +1,19 @@
-"""Matplotlib figures. matplotlib is imported inside each function (Agg backend), never at start-up."""
+"""Matplotlib figures and their styling (labels, axes, colours): the results hold numbers only.
+matplotlib is imported inside each function (Agg backend), never at start-up."""
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
 
-# summary key -> (legend label, matplotlib style) for the theory curves of a simulation summary
+from .results import Results
+
+TRAJECTORIES_SHOWN = 25  # as many lines as Figure 2a draws
+
+# summary key -> (legend label, matplotlib style) for the theory curves of a simulation
 _THEORY_STYLES: dict[str, tuple[str, dict[str, Any]]] = {
     "exact": ("exact", {"color": "black", "linestyle": "-", "linewidth": 1.0}),
     "bound_lower": ("lower bound (this paper)", {"color": "tab:green", "linestyle": "--"}),
@@ -16,6 +21,28 @@ _THEORY_STYLES: dict[str, tuple[str, dict[str, Any]]] = {
     "seddik_lower": ("lower bound (Seddik et al.)", {"color": "tab:purple", "linestyle": ":"}),
     "seddik_upper": ("upper bound (Seddik et al.)", {"color": "tab:orange", "linestyle": ":"}),
 }
+_LOG_Y = {"poisson"}  # Figure 4 is drawn on a log scale
+
+
+def quantity(results: Results) -> str:
+    """What a simulation's ``survival`` (or ``prob_above_eps``) measures, for axis labels."""
+    config = results.config
+    return {"bernoulli": "Pr(P_k not in {0,1})" if config.get("both_sides") else "Pr(P_k != 0)",
+            "poisson": "Pr(Lambda_k != 0)",
+            "zipf": "E[uniq_k] / m"}.get(results.kind, f"Pr(Sigma_k > {config.get('eps', 0):g})")
+
+
+def label(results: Results) -> str:
+    """A short title naming a simulation's model and parameters."""
+    c = results.config
+    return {
+        "bernoulli": lambda: f"Bernoulli p0={c['p0']:g}, n={c['n']}",
+        "poisson": lambda: f"Poisson lambda0={c['lam0']:g}, n={c['n']}",
+        "zipf": lambda: f"Zipf-Mandelbrot a={c['a']:g}, b={c['b']:g}, m={c['m']}, n={c['n']}",
+        "gaussian": lambda: f"Gaussian n={c['n']}, mu0={c['mu0']:g}, sigma0={c['sigma0']:g}",
+        "gmm": lambda: f"symmetric GMM ({c['estimator']}) n={c['n']}, mu0={c['mu0']:g}, sigma0={c['sigma0']:g}",
+        "ngram": lambda: f"{c.get('corpus', 'corpus')}: order {c['order']}, {c['sampling']} sampling",
+    }[results.kind]()
 
 
 def _pyplot() -> Any:
@@ -27,35 +54,35 @@ def _pyplot() -> Any:
     return plt
 
 
-def figure_survival_vs_theory(summaries: Sequence[Mapping[str, Any]], path: Path) -> None:
-    """Simulated survival against theory, one panel per simulation summary (Figures 3, 4, 7, 9).
+def figure_survival_vs_theory(runs: Sequence[Results], path: Path) -> None:
+    """Simulated survival against theory, one panel per simulation (Figures 3, 4, 7, 9).
 
-    Each panel shows the simulated mean with a band of +-2 standard errors, and every theory
-    curve the summary carries (exact, the paper's bounds, Seddik et al.'s), on a log y axis if the
-    summary asks for it (Figure 4).
+    Each panel shows the simulated mean with a band of +-2 standard errors, and every theory curve the
+    results carry (exact, the paper's bounds, Seddik et al.'s), on a log y axis for the Poisson model
+    (Figure 4). Generation 0 (no randomness yet) is left out, as in the paper's figures.
 
     Args:
-        summaries: dicts as returned by :func:`ngram_collapse.simulate.simulate`.
+        runs: results of :func:`ngram_collapse.simulate.simulate` (bernoulli, poisson or zipf).
         path: the PNG to write.
     """
     plt = _pyplot()
-    fig, axes = plt.subplots(1, len(summaries), figsize=(5.0 * len(summaries), 4.0), squeeze=False)
-    for ax, summary in zip(axes[0], summaries):
-        rows = summary["generations"]
-        k = np.array([r["generation"] for r in rows])
-        sim = np.array([r["survival"] for r in rows])
+    fig, axes = plt.subplots(1, len(runs), figsize=(5.0 * len(runs), 4.0), squeeze=False)
+    for ax, results in zip(axes[0], runs):
+        k = results.column("generation")[1:]
+        sim = results.column("survival")[1:]
         ax.plot(k, sim, color="tab:blue", marker="o", markersize=2.5, linewidth=1.0, label="simulation")
-        if rows and rows[0]["stderr"] is not None:
-            se = np.array([r["stderr"] for r in rows])
+        se = results.column("stderr")[1:]
+        if np.isfinite(se).any():
             ax.fill_between(k, sim - 2 * se, sim + 2 * se, color="tab:blue", alpha=0.2, linewidth=0)
-        for key, (label, style) in _THEORY_STYLES.items():
-            if rows and rows[0].get(key) is not None:
-                ax.plot(k, [r[key] for r in rows], label=label, **style)
-        if summary.get("log_y"):
+        for key, (name, style) in _THEORY_STYLES.items():
+            values = results.column(key)[1:] if results.generations and key in results.generations[0] else None
+            if values is not None and np.isfinite(values).any():
+                ax.plot(k, values, label=name, **style)
+        if results.kind in _LOG_Y:
             ax.set_yscale("log")
         ax.set_xlabel("generation k")
-        ax.set_ylabel(summary["quantity"])
-        ax.set_title(summary["label"])
+        ax.set_ylabel(quantity(results))
+        ax.set_title(label(results))
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
     fig.tight_layout()
@@ -82,42 +109,40 @@ def plot_trajectories(values: ArrayLike, path: str | Path, ylabel: str, title: s
     plt.close(fig)
 
 
-def plot_survival(summary: Mapping[str, Any] | Sequence[Mapping[str, Any]], path: Path) -> None:
-    """Distinct words / vocabulary size against generation for an n-gram run, with the theory
-    (Corollary 1's bounds or Corollary 2's exact curve; like Figure 6).
+def plot_survival(runs: Results | Sequence[Results], path: Path) -> None:
+    """Distinct words / vocabulary size against generation for n-gram runs, with the theory
+    (Corollary 1's bounds or Corollary 2's exact curve; like Figure 6), one panel per run.
 
     Args:
-        summary: the ``summary.json`` content of a recursive n-gram run, or several (one panel each,
-            e.g. one per order as in Figure 6).
+        runs: the results of a recursive n-gram run, or several (e.g. one per order as in Figure 6).
         path: the PNG to write.
     """
-    summaries = [summary] if isinstance(summary, Mapping) else list(summary)
+    runs = [runs] if isinstance(runs, Results) else list(runs)
     plt = _pyplot()
-    fig, axes = plt.subplots(1, len(summaries), figsize=(6 * len(summaries), 4), dpi=120, squeeze=False)
-    for ax, one in zip(axes[0], summaries):
+    fig, axes = plt.subplots(1, len(runs), figsize=(6 * len(runs), 4), dpi=120, squeeze=False)
+    for ax, one in zip(axes[0], runs):
         draw_survival(ax, one)
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
 
 
-def draw_survival(ax: Any, summary: Mapping[str, Any]) -> None:
+def draw_survival(ax: Any, results: Results) -> None:
     """Draw :func:`plot_survival`'s content (simulation mean +- sd and the theory) on ``ax``."""
-    rows = summary["generations"]
-    m = summary["vocab_size"]
-    k = [r["generation"] for r in rows]
-    cfg = summary["config"]
-    ax.errorbar(k, [r["distinct_mean"] / m for r in rows], yerr=[r["distinct_std"] / m for r in rows],
+    m = results.generations[0]["distinct_mean"]
+    k = results.column("generation")
+    std = results.column("distinct_std")
+    ax.errorbar(k, results.column("distinct_mean") / m, yerr=None if np.isnan(std).all() else std / m,
                 fmt="o", ms=5, capsize=3, color="tab:blue", alpha=0.8,
-                label=f"simulation ({cfg['trajectories']} trajectories, mean ± sd)")
+                label=f"simulation ({results.config['trajectories']} trajectories, mean ± sd)")
     curves = {"expected": ("Corollary 2 (exact)", {"color": "black", "linestyle": "--"}),
               "bound_lower": ("Corollary 1 lower bound", _THEORY_STYLES["bound_lower"][1]),
               "bound_upper": ("Corollary 1 upper bound", _THEORY_STYLES["bound_upper"][1])}
-    for key, (label, style) in curves.items():
-        if key in rows[0]:
-            ax.plot(k, [r[key] / m for r in rows], label=label, zorder=3, linewidth=1.5, **style)
+    for key, (name, style) in curves.items():
+        if key in results.generations[0]:
+            ax.plot(k, results.column(key) / m, label=name, zorder=3, linewidth=1.5, **style)
     ax.set_xlabel("generation k")
     ax.set_ylabel("distinct words / original vocabulary")
-    ax.set_title(f"{cfg.get('corpus', 'corpus')}: order {cfg['order']}, {cfg['sampling']} sampling")
+    ax.set_title(label(results))
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)

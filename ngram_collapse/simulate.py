@@ -1,26 +1,25 @@
 """Simulated recursive training of the paper's parametric models, beside their theory.
 
-``simulate(model, ...)`` runs one registered setting on the shared generation loop, all trajectories
-at once, and returns a summary dict (the content of ``summary.json`` of ``ngram-collapse simulate``)::
+``simulate(model, ...)`` runs one registered model on the shared generation loop, all trajectories at
+once as one batch drawing from ``np.random.default_rng(seed)``, and returns its
+:class:`~ngram_collapse.results.Results`: summary rows k = 0..K of the simulated quantity's mean over
+trajectories with its ``stderr``, and the theory (``None`` where none is known); ``generations.csv``
+holds every trajectory's state. The models:
 
-    {"model": ..., "parameters": {...}, "label": ..., "quantity": ..., "log_y": ...,
-     "generations": [{"generation": k, "survival": ..., "stderr": ...,
-                      "bound_lower": ..., "bound_upper": ..., "exact": ..., ...}, ...]}
+* ``bernoulli`` (Theorem 1; Figures 3 and 9): ``survival`` = Pr(P_k != 0), or Pr(P_k not in {0,1})
+  with ``both_sides``; per trajectory ``count`` = n P_k.
+* ``poisson`` (Theorem 2; Figure 4): ``survival`` = Pr(Lambda_k != 0); per trajectory ``count`` =
+  n Lambda_k.
+* ``zipf`` (Corollaries 1 and 2; Figure 7): ``survival`` = E[uniq_k] / m'; per trajectory ``tokens``
+  and ``distinct_words``.
+* ``gaussian`` and ``gmm`` (Theorems 3 and 4; Figures 5 and 13): see :mod:`ngram_collapse.continuous`.
 
-for k = 1..K, where ``survival`` is the simulated mean over trajectories of the measured quantity,
-``stderr`` its standard error, and the other keys the theory (``None`` where none is known).
-
-New models are added with :func:`register` (a :class:`Simulation`: a run function returning the
-summary, its options, default sizes, and a writer of its output files); the command line builds its
-options from the registry. A run function typically builds a batch model, calls
-:func:`measure_generations`, computes its theory over k = 1..K and returns :func:`make_summary`.
-
-The continuous models (``gaussian``, Theorem 3; ``gmm``, Theorem 4) are registered with their own
-summaries (:mod:`ngram_collapse.continuous.simulate`: rows of ``prob_above_eps``, ``stderr``,
-``sigma_mean`` and bounds) and their own writer, :func:`write_continuous`.
+Every model's defaults are the paper's settings (:data:`ngram_collapse.paper.SIMULATE_DEFAULTS`). The
+command line builds its options from :data:`SIMULATIONS`.
 """
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,153 +28,128 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from . import bounds, output, plot
+from . import bounds, checks, seeding
 from .continuous import ESTIMATORS, simulate_gaussian, simulate_gmm
-from .continuous import plots as continuous_plots
 from .errors import InputError
-from .loop import SAMPLING_SCHEMES, check_sampling, recursive_training
+from .loop import SAMPLING_SCHEMES, progress_bar, recursive_training
+from .paper import SIMULATE_DEFAULTS
 from .parametric import Bernoulli, Categorical, Counts, Poisson, zipf_mandelbrot
+from .results import Results, rows, spread, trajectory_columns
 
 
 @dataclass(frozen=True)
 class Option:
-    """A model-specific parameter: keyword ``name`` of the run function, ``--name`` on the command line.
+    """A model parameter: keyword ``name`` of the model's run function, ``--name`` on the command line.
 
-    ``kind`` converts a command-line string (``bool`` means a flag); range checks are the run
-    function's job (it raises :class:`InputError`), so they hold for Python callers too.
+    ``kind`` converts a command-line string (``bool`` means a flag); ``default`` is used where the
+    paper's setting (:data:`ngram_collapse.paper.SIMULATE_DEFAULTS`) does not give the parameter.
+    Range checks are the run function's (they hold for Python callers too).
     """
 
     name: str
     kind: type
-    default: Any
     help: str
+    default: Any = None
     choices: tuple[str, ...] | None = None
-
-
-def write_survival(summary: Mapping[str, Any], folder: Path, plot_figures: bool = True) -> None:
-    """The default output files: ``summary.json`` and (with ``plot_figures``) ``survival.png``
-    (simulated survival vs theory)."""
-    output.write_json(folder / "summary.json", summary)
-    if plot_figures and summary["generations"]:
-        plot.figure_survival_vs_theory([summary], folder / "survival.png")
 
 
 @dataclass(frozen=True)
 class Simulation:
-    """A registered setting: ``run(generations=, trajectories=, seed=, **options) -> summary``;
-    ``write(summary, folder, plot_figures)`` writes its output files (``summary.json`` and, unless
-    ``plot_figures`` is False, figures) into a folder."""
+    """A registered model: ``run(generations=, trajectories=, seed=, **options) -> Results``, its
+    options, and ``figures(results)``: the figures to write beside the results (file name -> drawer)."""
 
     name: str
-    run: Callable[..., dict[str, Any]]
+    run: Callable[..., Results]
     options: tuple[Option, ...]
-    generations: int
-    trajectories: int
     description: str
-    write: Callable[[Mapping[str, Any], Path, bool], None] = write_survival
+    figures: Callable[[Results], dict[str, Callable[[Path], None]]]
+
+    def defaults(self) -> dict[str, Any]:
+        """Every option's default, and the run's size: ``generations`` and ``trajectories``."""
+        panel = SIMULATE_DEFAULTS[self.name]
+        return {**{o.name: o.default for o in self.options}, **panel.parameters,
+                "generations": panel.generations, "trajectories": panel.trajectories}
 
 
 SIMULATIONS: dict[str, Simulation] = {}
 
 
-def register(simulation: Simulation) -> Simulation:
-    """Add a setting to :data:`SIMULATIONS` (and so to ``ngram-collapse simulate``)."""
-    SIMULATIONS[simulation.name] = simulation
-    return simulation
-
-
 def simulate(model: str, generations: int | None = None, trajectories: int | None = None,
-             seed: int = 0, **options: Any) -> dict[str, Any]:
-    """Run the registered setting ``model`` and return its summary (see the module docstring).
+             seed: seeding.Seed = 0, progress: bool = False, **options: Any) -> Results:
+    """Run the registered model ``model`` and return its results (see the module docstring).
 
     Args:
         model: a key of :data:`SIMULATIONS` (``bernoulli``, ``poisson``, ``zipf``, ``gaussian``, ``gmm``).
-        generations: number of retraining rounds K >= 0 (default: the setting's).
-        trajectories: number of independent trajectories T >= 1 (default: the setting's).
-        seed: seed of the one ``numpy.random.Generator`` of the batch.
-        **options: the setting's options (default: their defaults).
+        generations: number of retraining rounds K >= 0 (default: the paper's setting).
+        trajectories: number of independent trajectories T >= 1 (default: the paper's setting).
+        seed: the seed of the batch's Generator (see :mod:`ngram_collapse.seeding`).
+        progress: show a tqdm bar over generations on stderr (if it is a terminal).
+        **options: the model's parameters (default: the paper's setting).
 
     Raises:
         InputError: unknown model or option, or an impossible parameter.
     """
-    if model not in SIMULATIONS:
-        raise InputError(f"unknown model {model!r}; choose one of {', '.join(SIMULATIONS)}")
-    sim = SIMULATIONS[model]
-    known = {o.name: o.default for o in sim.options}
-    unknown = set(options) - set(known)
+    sim = SIMULATIONS.get(checks.choice("model", model, list(SIMULATIONS)))
+    defaults = sim.defaults()
+    unknown = set(options) - {o.name for o in sim.options}
     if unknown:
         raise InputError(f"{model}: unknown option(s) {', '.join(sorted(unknown))}")
-    generations = sim.generations if generations is None else generations
-    trajectories = sim.trajectories if trajectories is None else trajectories
-    if generations < 0:
-        raise InputError(f"generations must be >= 0, not {generations}")
-    if trajectories < 1:
-        raise InputError(f"trajectories must be >= 1, not {trajectories}")
-    if seed < 0:
-        raise InputError(f"seed must be >= 0, not {seed}")
-    return sim.run(generations=generations, trajectories=trajectories, seed=seed, **{**known, **options})
+    size = {"generations": generations, "trajectories": trajectories}
+    size = {key: defaults[key] if value is None else value for key, value in size.items()}
+    checks.integer("generations", size["generations"], minimum=0)
+    checks.integer("trajectories", size["trajectories"], minimum=1)
+    parameters = {o.name: options.get(o.name, defaults[o.name]) for o in sim.options}
+    start = time.perf_counter()
+    results = sim.run(**size, seed=seeding.seed_sequence(seed), progress=progress, **parameters)
+    results.timings["simulate_seconds"] = time.perf_counter() - start
+    return results
 
 
-def measure_generations(model: Any, data: Any, size: Any, generations: int, trajectories: int,
-                        rng: np.random.Generator, measure: Callable[[Any], NDArray[Any]],
-                        sampling: str = "multinomial") -> NDArray[np.float64]:
-    """Run a batch model on the shared loop; ``measure`` of every generation k = 1..K, shape (K, trajectories).
-
-    ``measure(data)`` maps a generation's data to one number per trajectory (e.g. survival indicators).
-    """
+def batch_states(model: Any, data: Any, size: Any, generations: int, rng: np.random.Generator,
+                 sampling: str = "multinomial", progress: bool = False,
+                 **states: Callable[[Any], NDArray[Any]]) -> dict[str, NDArray[Any]]:
+    """Run a batch model on the shared loop and record, for every keyword, ``state(data)`` (one value
+    per trajectory) of every generation k = 0..K: name -> array of shape (T, K + 1)."""
+    recorded: dict[str, list[NDArray[Any]]] = {name: [] for name in states}
     runs = recursive_training(model, data, size, generations, rng, sampling)
-    next(runs)  # generation 0 is the original data
-    return np.array([measure(gen.data) for gen in runs], dtype=float).reshape(generations, trajectories)
+    for gen in progress_bar(generations + 1, progress, runs):
+        for name, state in states.items():
+            recorded[name].append(np.broadcast_to(state(gen.data), np.shape(gen.data.counts)[:1]))
+    return {name: np.stack(values, axis=1) for name, values in recorded.items()}
 
 
-def make_summary(model: str, parameters: Mapping[str, Any], label: str, quantity: str, log_y: bool,
-                 values: NDArray[np.float64], theory: Mapping[str, NDArray[np.float64] | None]) -> dict[str, Any]:
-    """The summary dict (module docstring) from measured ``values`` (K, T) and theory arrays over k = 1..K.
-
-    ``theory`` maps row keys (``bound_lower``, ``bound_upper``, ``exact``, ...) to arrays of length K,
-    or to ``None`` where no theory is known; ``survival`` and ``stderr`` are the mean over trajectories
-    and its standard error (``None`` for a single trajectory).
-    """
-    generations, trajectories = values.shape
-    mean = values.mean(axis=1)
-    stderr = values.std(axis=1, ddof=1) / np.sqrt(trajectories) if trajectories > 1 else None
-    rows = []
-    for i in range(generations):
-        row = {"generation": i + 1, "survival": float(mean[i]),
-               "stderr": None if stderr is None else float(stderr[i])}
-        row.update({key: None if arr is None else float(arr[i]) for key, arr in theory.items()})
-        rows.append(row)
-    return {"model": model, "parameters": dict(parameters), "label": label, "quantity": quantity,
-            "log_y": log_y, "generations": rows}
+def survival_results(kind: str, config: dict[str, Any], alive: NDArray[Any],
+                     columns: dict[str, NDArray[Any]], theory: Mapping[str, NDArray[np.float64] | None]) -> Results:
+    """Results whose summary rows are ``survival`` (mean of ``alive``, shape (T, K + 1)) and its
+    ``stderr``, then the ``theory`` columns over k = 0..K; ``columns`` are the per-trajectory states."""
+    mean, _, stderr = spread(alive)
+    summary_rows = rows({"generation": np.arange(alive.shape[1]), "survival": mean, "stderr": stderr, **theory})
+    return Results(kind, config, summary_rows, trajectory_columns(**columns))
 
 
-def _check_n(n: int) -> None:
-    if n < 1 or int(n) != n:
-        raise InputError(f"n must be an integer >= 1, not {n}")
+def _config(seed: np.random.SeedSequence, **values: Any) -> dict[str, Any]:
+    return {**values, "seed": seeding.describe(seed)}
 
 
-def run_bernoulli(generations: int, trajectories: int, seed: int, p0: float, n: int,
-                  both_sides: bool) -> dict[str, Any]:
+def _check_n(n: Any) -> int:
+    return checks.integer("n", n, minimum=1)
+
+
+def run_bernoulli(generations: int, trajectories: int, seed: np.random.SeedSequence, p0: float, n: int,
+                  both_sides: bool, progress: bool = False) -> Results:
     """Bernoulli recursive training against Theorem 1 (Figure 3) or, ``both_sides``, Figure 9.
 
     ``survival`` is the simulated Pr(P_k != 0) (both sides: Pr(P_k not in {0, 1})); ``exact`` comes
     from the Wright-Fisher chain (:func:`bounds.bernoulli_absorption_exact`); both sides adds the
-    Seddik et al. bounds.
+    Seddik et al. bounds (docs/theory.md §4 and §5).
     """
-    if not 0.0 <= p0 <= 1.0:
-        raise InputError(f"p0 must be in [0, 1], not {p0}")
-    _check_n(n)
-    rng = np.random.default_rng(np.random.SeedSequence(seed))
+    p0 = checks.real("p0", p0, 0.0, 1.0)
+    n = _check_n(n)
     model = Bernoulli(np.full(trajectories, p0))
-    original = Counts(np.full(trajectories, n * p0), n)
-    if both_sides:
-        def measure(d: Counts) -> NDArray[Any]:
-            return (d.counts > 0) & (d.counts < d.size)
-    else:
-        def measure(d: Counts) -> NDArray[Any]:
-            return d.counts > 0
-    values = measure_generations(model, original, n, generations, trajectories, rng, measure)
-    k = np.arange(1, generations + 1)
+    count = batch_states(model, Counts(np.full(trajectories, n * p0), n), n, generations,
+                         np.random.default_rng(seed), progress=progress, count=lambda d: d.counts)["count"]
+    alive = (count > 0) & (count < n) if both_sides else count > 0
+    k = np.arange(generations + 1)
     if both_sides:
         lower, upper = bounds.theorem1_two_sided_bounds(p0, n, k)
         seddik_lower, seddik_upper = bounds.seddik_bounds(p0, n, k)
@@ -184,35 +158,33 @@ def run_bernoulli(generations: int, trajectories: int, seed: int, p0: float, n: 
         lower, upper = bounds.theorem1_bounds(p0, n, k)
         extra = {}
     exact = 1.0 - bounds.bernoulli_absorption_exact(p0, n, k, both_sides=both_sides)
-    return make_summary(
-        "bernoulli",
-        {"p0": p0, "n": n, "both_sides": both_sides, "generations": generations,
-         "trajectories": trajectories, "seed": seed},
-        f"Bernoulli p0={p0:g}, n={n}",
-        "Pr(P_k not in {0,1})" if both_sides else "Pr(P_k != 0)",
-        False, values, {"bound_lower": lower, "bound_upper": upper, "exact": exact, **extra})
+    config = _config(seed, p0=p0, n=n, both_sides=both_sides, generations=generations, trajectories=trajectories)
+    return survival_results("bernoulli", config, alive, {"count": _integral(count)},
+                            {"bound_lower": lower, "bound_upper": upper, "exact": exact, **extra})
 
 
-def run_poisson(generations: int, trajectories: int, seed: int, lam0: float, n: int) -> dict[str, Any]:
-    """Poisson recursive training against Theorem 2 (Figure 4).
+def run_poisson(generations: int, trajectories: int, seed: np.random.SeedSequence, lam0: float, n: int,
+                progress: bool = False) -> Results:
+    """Poisson recursive training against Theorem 2 (Figure 4; docs/theory.md §3).
 
     ``survival`` is the simulated Pr(Lambda_k != 0); ``exact`` is Theorem 2; the bounds are its
     envelope 1 - exp(-n lam0 / k) <= . <= 1 - exp(-3 n lam0 / k).
     """
-    if not lam0 >= 0.0:
-        raise InputError(f"lam0 must be >= 0, not {lam0}")
-    _check_n(n)
-    rng = np.random.default_rng(np.random.SeedSequence(seed))
+    lam0 = checks.real("lam0", lam0, minimum=0.0)
+    n = _check_n(n)
     model = Poisson(np.full(trajectories, lam0))
-    values = measure_generations(model, Counts(np.full(trajectories, n * lam0), n), n, generations,
-                                 trajectories, rng, lambda d: d.counts > 0)
-    k = np.arange(1, generations + 1)
+    count = batch_states(model, Counts(np.full(trajectories, n * lam0), n), n, generations,
+                         np.random.default_rng(seed), progress=progress, count=lambda d: d.counts)["count"]
+    k = np.arange(generations + 1)
     lower, upper = bounds.theorem2_envelope(lam0, n, k)
-    return make_summary(
-        "poisson",
-        {"lam0": lam0, "n": n, "generations": generations, "trajectories": trajectories, "seed": seed},
-        f"Poisson lambda0={lam0:g}, n={n}", "Pr(Lambda_k != 0)", True, values,
-        {"bound_lower": lower, "bound_upper": upper, "exact": bounds.theorem2_survival(lam0, n, k)})
+    config = _config(seed, lam0=lam0, n=n, generations=generations, trajectories=trajectories)
+    return survival_results("poisson", config, count > 0, {"count": _integral(count)},
+                            {"bound_lower": lower, "bound_upper": upper, "exact": bounds.theorem2_survival(lam0, n, k)})
+
+
+def _integral(values: NDArray[Any]) -> NDArray[Any]:
+    """Counts as integers where they all are (generation 0's n p0 may not be)."""
+    return values.astype(np.int64) if np.all(values == np.round(values)) else values
 
 
 #: above this sample size, ``simulate zipf`` (multinomial) leaves ``exact`` out: the Wright-Fisher
@@ -220,32 +192,31 @@ def run_poisson(generations: int, trajectories: int, seed: int, lam0: float, n: 
 EXACT_CHAIN_MAX_N = 20_000
 
 
-def run_zipf(generations: int, trajectories: int, seed: int, m: int, a: float, b: float, n: int,
-             sampling: str) -> dict[str, Any]:
+def run_zipf(generations: int, trajectories: int, seed: np.random.SeedSequence, m: int, a: float, b: float,
+             n: int, sampling: str, progress: bool = False) -> Results:
     """A categorical model started from a Zipf-Mandelbrot sample, against Corollary 1 (Figure 7).
 
     One original sample of n tokens from p_i proportional to 1/(i+b)^a over m symbols is shared by
-    all trajectories; ``survival`` is E[uniq_k] / m', where m' is the number of symbols present in it.
-    Multinomial sampling: bounds from Corollary 1, ``exact`` from the Wright-Fisher chain
-    (:func:`bounds.exact_expected_distinct`) for n up to :data:`EXACT_CHAIN_MAX_N`. Poisson
-    sampling: ``exact`` from Corollary 2.
+    all trajectories; ``survival`` is E[uniq_k] / m', where m' is the number of symbols present in it
+    (``distinct_mean`` at generation 0). Multinomial sampling: bounds from Corollary 1, ``exact``
+    from the Wright-Fisher chain (:func:`bounds.exact_expected_distinct`) for n up to
+    :data:`EXACT_CHAIN_MAX_N`. Poisson sampling: ``exact`` from Corollary 2 (docs/theory.md §6).
     """
-    if m < 1 or int(m) != m:
-        raise InputError(f"m must be an integer >= 1, not {m}")
-    if not b > -1:
-        raise InputError(f"b must be > -1, not {b}")
-    check_sampling(sampling)
-    _check_n(n)
-    original_seed, run_seed = np.random.SeedSequence(seed).spawn(2)
+    m = checks.integer("m", m, minimum=1)
+    a = checks.real("a", a)
+    b = checks.real("b", b, minimum=-1.0, above=True)
+    checks.choice("sampling", sampling, SAMPLING_SCHEMES)
+    n = _check_n(n)
+    original_seed, run_seed = seed.spawn(2)
     counts = np.random.default_rng(original_seed).multinomial(n, zipf_mandelbrot(m, a, b))
     counts = counts[counts > 0]
     present = len(counts)
-    rng = np.random.default_rng(run_seed)
     model = Categorical(np.tile(counts / n, (trajectories, 1)))
     original = Counts(np.tile(counts, (trajectories, 1)), np.full(trajectories, n))
-    values = measure_generations(model, original, original.size, generations, trajectories, rng,
-                                 lambda d: (d.counts > 0).sum(axis=1) / present, sampling)
-    k = np.arange(1, generations + 1)
+    states = batch_states(model, original, original.size, generations, np.random.default_rng(run_seed), sampling,
+                          progress, tokens=lambda d: d.size, distinct_words=lambda d: (d.counts > 0).sum(axis=1))
+    distinct = states["distinct_words"]
+    k = np.arange(generations + 1)
     if sampling == "multinomial":
         lower, upper = bounds.corollary1_bounds(counts, k)
         exact = bounds.exact_expected_distinct(counts, k) / present if n <= EXACT_CHAIN_MAX_N else None
@@ -253,73 +224,69 @@ def run_zipf(generations: int, trajectories: int, seed: int, m: int, a: float, b
     else:
         theory = {"bound_lower": None, "bound_upper": None,
                   "exact": bounds.corollary2_expected_distinct(counts, k) / present}
-    return make_summary(
-        "zipf",
-        {"m": m, "a": a, "b": b, "n": n, "sampling": sampling, "symbols_present": present,
-         "generations": generations, "trajectories": trajectories, "seed": seed},
-        f"Zipf-Mandelbrot a={a:g}, b={b:g}, m={m}, n={n}", "E[uniq_k] / m", False, values, theory)
+    mean, std, _ = spread(distinct)
+    results = survival_results(
+        "zipf", _config(seed, m=m, a=a, b=b, n=n, sampling=sampling, generations=generations,
+                        trajectories=trajectories),
+        distinct / present, states, theory)
+    for row, distinct_mean, distinct_std in zip(results.generations, mean.tolist(),
+                                                [None] * mean.size if std is None else std.tolist()):
+        row.update(distinct_mean=distinct_mean, distinct_std=distinct_std)
+    return results
+
+
+def _survival_figure(results: Results) -> dict[str, Callable[[Path], None]]:
+    from . import plot
+
+    return {"survival.png": lambda path: plot.figure_survival_vs_theory([results], path)}
+
+
+def _continuous_figures(results: Results) -> dict[str, Callable[[Path], None]]:
+    from . import plot
+    from .continuous import plots
+
+    return {"prob_above_eps.png": lambda path: plots.plot_prob_above_eps(results, path),
+            "trajectories.png": lambda path: plot.plot_trajectories(
+                results.per_trajectory("sigma")[:plot.TRAJECTORIES_SHOWN], path, "Sigma_k")}
+
+
+def register(simulation: Simulation) -> Simulation:
+    """Add a model to :data:`SIMULATIONS` (and so to ``ngram-collapse simulate``)."""
+    SIMULATIONS[simulation.name] = simulation
+    return simulation
 
 
 register(Simulation(
     "bernoulli", run_bernoulli,
-    (Option("p0", float, 0.01, "initial probability P_0 in [0, 1] (default 0.01)"),
-     Option("n", int, 100, "samples per generation (default 100)"),
-     Option("both_sides", bool, False, "measure Pr(P_k not in {0,1}) and add the Seddik et al. bounds")),
-    generations=50, trajectories=5000,
-    description="Bernoulli recursive training vs Theorem 1 (Figures 3 and 9)"))
+    (Option("p0", float, "initial probability P_0 in [0, 1]"),
+     Option("n", int, "samples per generation"),
+     Option("both_sides", bool, "measure Pr(P_k not in {0,1}) and add the Seddik et al. bounds", False)),
+    "Bernoulli recursive training vs Theorem 1 (Figures 3 and 9)", _survival_figure))
 register(Simulation(
     "poisson", run_poisson,
-    (Option("lam0", float, 1.0, "initial rate lambda_0 >= 0 (default 1)"),
-     Option("n", int, 10, "samples per generation (default 10)")),
-    generations=500, trajectories=5000,
-    description="Poisson recursive training vs Theorem 2 (Figure 4)"))
+    (Option("lam0", float, "initial rate lambda_0 >= 0"),
+     Option("n", int, "samples per generation")),
+    "Poisson recursive training vs Theorem 2 (Figure 4)", _survival_figure))
 register(Simulation(
     "zipf", run_zipf,
-    (Option("m", int, 1000, "symbols of the Zipf-Mandelbrot law (default 1000)"),
-     Option("a", float, 1.0, "exponent a of p_i ~ 1/(i+b)^a (default 1)"),
-     Option("b", float, 2.7, "offset b > -1 (default 2.7)"),
-     Option("n", int, 1000, "tokens per generation (default 1000)"),
-     Option("sampling", str, "multinomial", "sample-size rule (default multinomial)", SAMPLING_SCHEMES)),
-    generations=10, trajectories=200,
-    description="a categorical model from a Zipf-Mandelbrot sample vs Corollary 1 (Figure 7)"))
+    (Option("m", int, "symbols of the Zipf-Mandelbrot law"),
+     Option("a", float, "exponent a of p_i ~ 1/(i+b)^a"),
+     Option("b", float, "offset b > -1"),
+     Option("n", int, "tokens per generation"),
+     Option("sampling", str, "sample-size rule", choices=SAMPLING_SCHEMES)),
+    "a categorical model from a Zipf-Mandelbrot sample vs Corollary 1 (Figure 7)", _survival_figure))
 
-
-TRAJECTORIES_SHOWN = 25  # as many lines as Figure 2a draws
-
-
-def write_continuous(summary: Mapping[str, Any], folder: Path, plot_figures: bool = True) -> None:
-    """Output files of a ``gaussian`` (Theorem 3) or ``gmm`` (Theorem 4) run.
-
-    ``summary.json`` is the summary without its ``sigma_trajectories`` array, which is drawn instead:
-    ``trajectories.png`` (like Figure 2a, the first :data:`TRAJECTORIES_SHOWN` trajectories) beside
-    ``prob_above_eps.png`` (simulated Pr(Sigma_k > eps) against the bounds, like Figures 5 and 13).
-    """
-    output.write_json(folder / "summary.json", {k: v for k, v in summary.items() if k != "sigma_trajectories"})
-    if not plot_figures:
-        return
-    continuous_plots.plot_sigma_trajectories(summary["sigma_trajectories"][:TRAJECTORIES_SHOWN],
-                                             folder / "trajectories.png")
-    if summary["generations"]:
-        continuous_plots.plot_prob_above_eps(summary, folder / "prob_above_eps.png")
-
-
-def _continuous_options(mu0: float) -> tuple[Option, ...]:
-    """Options shared by ``gaussian`` and ``gmm`` (the paper's settings, mu0 aside)."""
-    return (Option("n", int, 10, "samples per generation, >= 2 (default 10)"),
-            Option("mu0", float, mu0, f"initial mean parameter mu_0 (default {mu0:g})"),
-            Option("sigma0", float, 1.0, "initial standard deviation sigma_0 > 0 (default 1)"),
-            Option("eps", float, 0.1, "threshold eps > 0 of Pr(Sigma_k > eps) (default 0.1)"))
-
-
+_CONTINUOUS_OPTIONS = (Option("n", int, "samples per generation, >= 2"),
+                       Option("mu0", float, "initial mean parameter mu_0"),
+                       Option("sigma0", float, "initial standard deviation sigma_0 > 0"),
+                       Option("eps", float, "threshold eps > 0 of Pr(Sigma_k > eps)"))
 register(Simulation(
-    "gaussian", simulate_gaussian, _continuous_options(mu0=0.0), generations=200, trajectories=1000,
-    description="Gaussian recursive training vs Theorem 3 (Figure 5)", write=write_continuous))
+    "gaussian", simulate_gaussian, _CONTINUOUS_OPTIONS,
+    "Gaussian recursive training vs Theorem 3 (Figure 5)", _continuous_figures))
 register(Simulation(
     "gmm", simulate_gmm,
-    (*_continuous_options(mu0=1.0),
-     Option("estimator", str, "approx-ml", "refit by approx-ml (Algorithm 1, the estimator of "
-            "Theorem 4; default) or joint-ml", tuple(ESTIMATORS)),
-     Option("eta", float, 2.0, "parameter eta > 1 of Algorithm 1 (default 2)")),
-    generations=200, trajectories=500,
-    description="symmetric Gaussian mixture recursive training vs Theorem 4 (Figure 13)",
-    write=write_continuous))
+    (*_CONTINUOUS_OPTIONS,
+     Option("estimator", str, "refit by approx-ml (Algorithm 1, the estimator of Theorem 4) or joint-ml",
+            choices=tuple(ESTIMATORS)),
+     Option("eta", float, "parameter eta > 1 of Algorithm 1", 2.0)),
+    "symmetric Gaussian mixture recursive training vs Theorem 4 (Figure 13)", _continuous_figures))

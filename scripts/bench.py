@@ -13,15 +13,13 @@ import argparse
 import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 import numpy as np
+from _common import parse
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from ngram_collapse.output import format_table  # noqa: E402
-from scripts._common import parse  # noqa: E402
-from ngram_collapse.simulate import simulate  # noqa: E402
+from ngram_collapse.output import format_table
+from ngram_collapse.paper import FIGURES, Panel
+from ngram_collapse.simulate import simulate
 
 SECTIONS: dict[str, Callable[[argparse.Namespace], None]] = {}
 
@@ -68,16 +66,25 @@ def _compare(rows: list[list[object]], setting: str, trajectories: int, subset: 
 _HEADER = ["setting (generations x trajectories)", "ours s", "notebook s (extrap.)", "notebook timed on", "speed-up"]
 
 
+def _simulated(panel: Panel) -> Callable[[], object]:
+    """Our run of a figure's panel (theory included), as a function to time."""
+    return lambda: simulate(panel.model, panel.generations, panel.trajectories, **panel.parameters)
+
+
+def _size(panel: Panel) -> str:
+    return f"({panel.generations} x {panel.trajectories})"
+
+
 @section("bernoulli")
 def bench_bernoulli(args: argparse.Namespace) -> None:
     """Figure 3's settings: (p0, n) in {(0.001, 10000), (0.01, 100)}, 50 generations x 5,000 trajectories.
     Ours includes the theory (Theorem 1 and the exact Wright-Fisher chain)."""
     rows: list[list[object]] = []
     rng = np.random.default_rng(0)
-    for p0, n in ((0.001, 10_000), (0.01, 100)):
-        _compare(rows, f"Bernoulli p0={p0:g} n={n} (50 x 5000)", 5000, args.notebook_trajectories,
-                 lambda: simulate("bernoulli", generations=50, trajectories=5000, p0=p0, n=n),
-                 lambda t: _notebook_bernoulli(p0, n, 50, t, rng))
+    for panel in FIGURES["fig3"]:
+        p0, n = panel.parameters["p0"], panel.parameters["n"]
+        _compare(rows, f"Bernoulli p0={p0:g} n={n} {_size(panel)}", panel.trajectories, args.notebook_trajectories,
+                 _simulated(panel), lambda t: _notebook_bernoulli(p0, n, panel.generations, t, rng))
     print("== bernoulli (Figure 3; the authors' notebook: 71 s for both settings)")
     print(format_table(_HEADER, rows))
 
@@ -88,10 +95,11 @@ def bench_poisson(args: argparse.Namespace) -> None:
     Ours includes the theory (Theorem 2)."""
     rows: list[list[object]] = []
     rng = np.random.default_rng(0)
-    for lam0 in (1.0, 10.0):
-        _compare(rows, f"Poisson lambda0={lam0:g} n=10 (500 x 5000)", 5000, args.notebook_trajectories,
-                 lambda: simulate("poisson", generations=500, trajectories=5000, lam0=lam0, n=10),
-                 lambda t: _notebook_poisson(lam0, 10, 500, t, rng))
+    for panel in FIGURES["fig4"]:
+        lam0, n = panel.parameters["lam0"], panel.parameters["n"]
+        _compare(rows, f"Poisson lambda0={lam0:g} n={n} {_size(panel)}", panel.trajectories,
+                 args.notebook_trajectories, _simulated(panel),
+                 lambda t: _notebook_poisson(lam0, n, panel.generations, t, rng))
     print("== poisson (Figure 4; the authors' notebook: 53 s for lambda0 = 1)")
     print(format_table(_HEADER, rows))
 
@@ -200,21 +208,18 @@ def bench_continuous(args: argparse.Namespace) -> None:
     """Figure 13's setting (symmetric mixture, Theorem 4: n = 10, mu0 = 1, 200 generations x 500
     trajectories, joint ML and approximate ML) and Figure 5's (Gaussian, Theorem 3: n = 10, 200 x 1,000),
     beside the per-trajectory loop. Ours includes the bounds."""
-    from ngram_collapse.continuous import simulate_gaussian, simulate_gmm
-    from ngram_collapse.continuous.figures import FIGURE_5, FIGURE_13
-
     rows: list[list[object]] = []
     rng = np.random.default_rng(0)
-    f13, f5 = FIGURE_13, FIGURE_5
-    for estimator in ("joint-ml", "approx-ml"):
-        _compare(rows, f"mixture {estimator} n={f13['n']} ({f13['generations']} x {f13['trajectories']})",
-                 f13["trajectories"], args.notebook_trajectories,
-                 lambda: simulate_gmm(estimator=estimator, seed=0, **f13),
-                 lambda t: _notebook_gmm(f13["n"], f13["mu0"], f13["sigma0"], f13["generations"], t, estimator, rng))
-    _compare(rows, f"Gaussian n={f5['n']} ({f5['generations']} x {f5['trajectories']})",
-             f5["trajectories"], args.notebook_trajectories,
-             lambda: simulate_gaussian(seed=0, **f5),
-             lambda t: _notebook_gaussian(f5["n"], f5["mu0"], f5["sigma0"], f5["generations"], t, rng))
+    for panel in (*FIGURES["fig13"], *FIGURES["fig5"]):
+        p = panel.parameters
+        if panel.model == "gmm":
+            name, notebook = f"mixture {p['estimator']}", lambda t: _notebook_gmm(
+                p["n"], p["mu0"], p["sigma0"], panel.generations, t, p["estimator"], rng)
+        else:
+            name, notebook = "Gaussian", lambda t: _notebook_gaussian(p["n"], p["mu0"], p["sigma0"], panel.generations,
+                                                                    t, rng)
+        _compare(rows, f"{name} n={p['n']} {_size(panel)}", panel.trajectories, args.notebook_trajectories,
+                 _simulated(panel), notebook)
     print("== continuous (Figure 13, both estimators; Figure 5. The loop fits one trajectory and one "
           "generation at a time, joint ML by scipy's fsolve)")
     print(format_table(_HEADER, rows))

@@ -1,4 +1,4 @@
-"""Regenerate the paper's figures with its parameters (FORMULAS.md, "The paper's experiments").
+"""Regenerate the paper's figures with its parameters (the table ``ngram_collapse.paper.FIGURES``).
 
     python scripts/reproduce_paper.py --out DIR [--only fig3,fig4] [--seed 0] [--data-dir CORPORA]
 
@@ -16,23 +16,19 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
 
 import numpy as np
+from _common import parse
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from ngram_collapse import plot  # noqa: E402
-from ngram_collapse.continuous import figures as continuous_figures  # noqa: E402
-from ngram_collapse.continuous import plots as continuous_plots  # noqa: E402
-from ngram_collapse.corpus import load_sequences, resolve  # noqa: E402
-from ngram_collapse.errors import InputError  # noqa: E402
-from ngram_collapse.experiment import run_experiment  # noqa: E402
-from ngram_collapse.loop import recursive_training  # noqa: E402
-from ngram_collapse.output import atomic_files, write_csv  # noqa: E402
-from ngram_collapse.parametric import Bernoulli, Counts  # noqa: E402
-from scripts._common import parse  # noqa: E402
-from ngram_collapse.simulate import simulate  # noqa: E402
+from ngram_collapse import paper, plot
+from ngram_collapse.continuous import compare_estimators
+from ngram_collapse.continuous import plots as continuous_plots
+from ngram_collapse.corpus import load_sequences, resolve
+from ngram_collapse.errors import InputError
+from ngram_collapse.experiment import run_experiment
+from ngram_collapse.output import atomic_files
+from ngram_collapse.results import Results, write_csv
+from ngram_collapse.simulate import simulate
 
 FigureFunction = Callable[[Path, argparse.Namespace], None]
 FIGURES: dict[str, FigureFunction] = {}
@@ -49,17 +45,22 @@ def figure(name: str) -> Callable[[FigureFunction], FigureFunction]:
     return register
 
 
-def write_summaries(name: str, out: Path, summaries: Sequence[dict[str, Any]]) -> None:
-    """``name.png`` (one panel per summary) and ``name.csv`` (:func:`write_summaries_csv`)."""
-    plot.figure_survival_vs_theory(summaries, out / f"{name}.png")
-    write_summaries_csv(out / f"{name}.csv", summaries)
+def simulated(name: str, seed: int) -> list[Results]:
+    """Every panel of the paper's figure ``name`` simulated with its settings (``paper.FIGURES``)."""
+    return [simulate(p.model, p.generations, p.trajectories, seed, **p.parameters) for p in paper.FIGURES[name]]
 
 
-def write_summaries_csv(path: Path, summaries: Sequence[dict[str, Any]]) -> None:
-    """One row per setting (a summary's ``label``) and generation, with every key of the rows."""
-    columns = list(dict.fromkeys(key for s in summaries for r in s["generations"] for key in r))
+def write_summaries(name: str, out: Path, runs: Sequence[Results]) -> None:
+    """``name.png`` (one panel per run) and ``name.csv`` (:func:`write_summaries_csv`)."""
+    plot.figure_survival_vs_theory(runs, out / f"{name}.png")
+    write_summaries_csv(out / f"{name}.csv", runs)
+
+
+def write_summaries_csv(path: Path, runs: Sequence[Results]) -> None:
+    """One row per setting (the run's label) and generation, with every key of the summary rows."""
+    columns = list(dict.fromkeys(key for r in runs for row in r.generations for key in row))
     write_csv(path, ["setting", *columns],
-              ([s["label"], *(r.get(c) for c in columns)] for s in summaries for r in s["generations"]))
+              ([plot.label(r), *(row.get(c) for c in columns)] for r in runs for row in r.generations))
 
 
 def write_trajectories_csv(path: Path, values: np.ndarray) -> None:
@@ -72,107 +73,102 @@ def write_trajectories_csv(path: Path, values: np.ndarray) -> None:
 def fig2a(out: Path, args: argparse.Namespace) -> None:
     """Figure 2(a): Sigma_k of 25 Gaussian trajectories, n = 100, 2,500 generations (the collapse of
     Theorem 3)."""
-    sigmas = continuous_figures.figure2a_data(args.seed)
-    continuous_plots.plot_sigma_trajectories(sigmas, out / "fig2a.png")
+    sigmas = simulated("fig2a", args.seed)[0].per_trajectory("sigma")
+    plot.plot_trajectories(sigmas, out / "fig2a.png", "Sigma_k")
     write_trajectories_csv(out / "fig2a.csv", sigmas)
 
 
 @figure("fig2b")
 def fig2b(out: Path, args: argparse.Namespace) -> None:
     """Figure 2(b): 25 Bernoulli trajectories, p0 = 0.2, n = 100, 600 generations."""
-    p0, n, trajectories, generations = 0.2, 100, 25, 600
-    runs = recursive_training(Bernoulli(np.full(trajectories, p0)), Counts(np.full(trajectories, n * p0), n),
-                              n, generations, np.random.default_rng(np.random.SeedSequence(args.seed)))
-    values = np.array([gen.model.p for gen in runs]).T
-    plot.plot_trajectories(values, out / "fig2b.png", "P_k", f"Bernoulli recursive training, p0={p0}, n={n}")
+    (run,) = simulated("fig2b", args.seed)
+    values = run.per_trajectory("count") / run.config["n"]
+    plot.plot_trajectories(values, out / "fig2b.png", "P_k", f"Bernoulli recursive training, {plot.label(run)}")
     write_trajectories_csv(out / "fig2b.csv", values)
 
 
 @figure("fig3")
 def fig3(out: Path, args: argparse.Namespace) -> None:
     """Figure 3: Pr(P_k != 0) vs Theorem 1, (p0, n) in {(0.001, 10000), (0.01, 100)}, 50 x 5,000."""
-    write_summaries("fig3", out, [simulate("bernoulli", generations=50, trajectories=5000, seed=args.seed, p0=p0, n=n)
-                                  for p0, n in ((0.001, 10_000), (0.01, 100))])
+    write_summaries("fig3", out, simulated("fig3", args.seed))
 
 
 @figure("fig9")
 def fig9(out: Path, args: argparse.Namespace) -> None:
     """Figure 9: Pr(P_k not in {0,1}) vs Theorem 1 and Seddik et al., Figure 3's settings."""
-    write_summaries("fig9", out, [simulate("bernoulli", generations=50, trajectories=5000, seed=args.seed, p0=p0, n=n,
-                                           both_sides=True)
-                                  for p0, n in ((0.001, 10_000), (0.01, 100))])
+    write_summaries("fig9", out, simulated("fig9", args.seed))
 
 
 @figure("fig4")
 def fig4(out: Path, args: argparse.Namespace) -> None:
     """Figure 4: Pr(Lambda_k != 0) vs Theorem 2, lambda0 in {1, 10}, n = 10, 500 x 5,000, log y."""
-    write_summaries("fig4", out, [simulate("poisson", generations=500, trajectories=5000, seed=args.seed, lam0=lam0, n=10)
-                                  for lam0 in (1.0, 10.0)])
+    write_summaries("fig4", out, simulated("fig4", args.seed))
 
 
 @figure("fig7")
 def fig7(out: Path, args: argparse.Namespace) -> None:
     """Figure 7: E[uniq_k]/m for Zipf-Mandelbrot starts vs Corollary 1, m = n = 1000, (a, b) in
     {(1, 2.7), (2, 5)}, 200 trajectories x 10 generations, multinomial sampling."""
-    write_summaries("fig7", out, [simulate("zipf", generations=10, trajectories=200, seed=args.seed, m=1000, a=a, b=b,
-                                           n=1000, sampling="multinomial")
-                                  for a, b in ((1.0, 2.7), (2.0, 5.0))])
+    write_summaries("fig7", out, simulated("fig7", args.seed))
 
 
 @figure("fig5")
 def fig5(out: Path, args: argparse.Namespace) -> None:
     """Figure 5: Pr(Sigma_k > 0.1) of the Gaussian vs Theorem 3, Bertrand et al. and the best
     fractional-moment bound, n = 10, 1,000 trajectories x 200 generations, log y."""
-    summary = continuous_figures.figure5_data(args.seed)
-    continuous_plots.plot_prob_above_eps(summary, out / "fig5.png")
-    write_summaries_csv(out / "fig5.csv", [summary])
+    runs = simulated("fig5", args.seed)
+    continuous_plots.plot_prob_above_eps(runs, out / "fig5.png")
+    write_summaries_csv(out / "fig5.csv", runs)
 
 
 @figure("fig11_12")
 def fig11_12(out: Path, args: argparse.Namespace) -> None:
     """Figures 11 and 12: approximate ML (Algorithm 1, the estimator of Theorem 4) against joint ML
     for mu and sigma, 100 samples of n = 10 from the mixture with mu0 = 2, sigma0 = 1."""
-    data = continuous_figures.figure11_12_data(args.seed)
+    (panel,) = paper.FIGURES["fig11_12"]
+    p = panel.parameters
+    data = compare_estimators(p["n"], p["mu0"], p["sigma0"], panel.trajectories, np.random.default_rng(args.seed))
     continuous_plots.plot_estimator_scatter((data["joint_mu"], data["joint_sigma"]),
                                             (data["approx_mu"], data["approx_sigma"]), out / "fig11_12.png")
-    write_csv(out / "fig11_12.csv", ["trial", *data], zip(range(len(data["joint_mu"])), *data.values()))
+    write_csv(out / "fig11_12.csv", ["trial", *data], zip(range(panel.trajectories), *data.values()))
 
 
 @figure("fig13")
 def fig13(out: Path, args: argparse.Namespace) -> None:
     """Figure 13: Pr(Sigma_k > 0.1) of the symmetric mixture vs Theorem 4, n = 10, mu0 = 1,
     500 trajectories x 200 generations, joint ML and approximate ML, log y."""
-    summaries = list(continuous_figures.figure13_data(args.seed).values())
-    continuous_plots.plot_prob_above_eps(summaries, out / "fig13.png")
-    write_summaries_csv(out / "fig13.csv", summaries)
+    runs = simulated("fig13", args.seed)
+    continuous_plots.plot_prob_above_eps(runs, out / "fig13.png")
+    write_summaries_csv(out / "fig13.csv", runs)
 
 
-FIGURE_6 = {"corpus": "wikitext-2:train", "max_words": 500_000, "orders": (1, 2, 8, 16), "trajectories": 5,
-            "generations": 10, "sampling": "multinomial"}
-
-
-def figure6(out: Path, seed: int, data_dir: str | os.PathLike, max_words: int = FIGURE_6["max_words"],
-            generations: int = FIGURE_6["generations"], orders: Sequence[int] = FIGURE_6["orders"]) -> None:
+def figure6(out: Path, seed: int, data_dir: str | os.PathLike, max_words: int | None = None,
+            generations: int | None = None, orders: Sequence[int] | None = None) -> None:
     """Figure 6's numbers and plot: E[uniq_k]/m of recursive n-gram training on the first ``max_words``
     words of WikiText-2's train split against Corollary 1, one panel per order (``fig6.png``), and
-    ``fig6.csv`` with one row per order and generation (the plotted fractions of m).
+    ``fig6.csv`` with one row per order and generation (the plotted fractions of m). The paper's
+    settings (``paper.FIGURES["fig6"]``) unless given.
 
     Raises:
         InputError: ``data_dir`` has no ``wikitext-2/train.txt``.
     """
-    if not resolve(FIGURE_6["corpus"], data_dir).files:
+    panels = paper.FIGURES["fig6"]
+    first = panels[0]
+    corpus = first.parameters["corpus"]
+    if not resolve(corpus, data_dir).files:
         raise InputError(f"figure 6 needs WikiText-2's train split: no wikitext-2/train.txt in {data_dir} "
                          "(pass --data-dir or set $NGRAM_COLLAPSE_DATA)")
-    data = load_sequences(FIGURE_6["corpus"], data_dir=data_dir, max_words=max_words)
-    corpus = f"WikiText-2 ({data.num_tokens:,} words)"
-    summaries = [run_experiment(data, order, generations=generations, trajectories=FIGURE_6["trajectories"],
-                                sampling=FIGURE_6["sampling"], seed=seed, config={"corpus": corpus}).summary()
-                 for order in orders]
-    plot.plot_survival(summaries, out / "fig6.png")
+    data = load_sequences(corpus, data_dir=data_dir, max_words=max_words or first.parameters["max_words"])
+    about = {"corpus": f"WikiText-2 ({data.num_tokens:,} words)"}
+    runs = [run_experiment(data, order=order, generations=first.generations if generations is None else generations,
+                           trajectories=first.trajectories, sampling=first.parameters["sampling"], seed=seed,
+                           about=about)
+            for order in (orders or [p.parameters["order"] for p in panels])]
+    plot.plot_survival(runs, out / "fig6.png")
     columns = ("distinct_mean", "distinct_std", "bound_lower", "bound_upper")
     write_csv(out / "fig6.csv", ["order", "generation", *(f"{c}_over_m" for c in columns)],
-              ([s["config"]["order"], r["generation"], *(r[c] / s["vocab_size"] for c in columns)]
-               for s in summaries for r in s["generations"]))
+              ([r.config["order"], row["generation"], *(row[c] / r.generations[0]["distinct_mean"] for c in columns)]
+               for r in runs for row in r.generations))
 
 
 @figure("fig6")

@@ -95,7 +95,17 @@ def test_bad_size_and_generations_rejected():
     with pytest.raises(ValueError):
         bounds.g_k(1.5)
     with pytest.raises(ValueError):
-        bounds.theorem2_envelope(1.0, 10, 0)
+        bounds.theorem2_envelope(1.0, 10, -1)
+
+
+def test_generation_zero_is_the_starting_point():
+    """At k = 0 (g_0 = +inf) every survival bound is Pr(parameter != 0) itself, also for a start at 0."""
+    assert bounds.theorem2_envelope(1.0, 10, 0) == (1.0, 1.0)
+    assert bounds.theorem2_envelope(0.0, 10, 0) == (0.0, 0.0)
+    assert bounds.theorem2_survival(0.0, 10, 0) == 0.0
+    assert bounds.theorem1_bounds(0.0, 10, 0) == (0.0, 0.0)
+    assert bounds.theorem1_bounds(0.3, 10, 0) == (1.0, 1.0)
+    assert bounds.theorem1_two_sided_bounds(1.0, 10, 0) == (0.0, 0.0)
 
 
 def _dense_absorption(p0, n, generations, both_sides):

@@ -48,11 +48,11 @@ def test_sufficient_statistics_match_brute_force() -> None:
 def test_simulated_moments_match_exact_values(n: int) -> None:
     """E[Sigma_k] = sigma0 alpha(n)^k and E[Sigma_k^{2s}] = sigma0^{2s} beta_s(n)^k within 4 SE."""
     rows, sigma0 = 20000, 1.5
-    summary = simulate_gaussian(n, 0.0, sigma0, 0.1, 30, rows, seed=3)
-    sig = summary["sigma_trajectories"]
+    results = simulate_gaussian(n, 0.0, sigma0, 0.1, 30, rows, seed=3)
+    sig = results.per_trajectory("sigma")
     assert sig.shape == (rows, 31) and np.all(sig[:, 0] == sigma0)
     for k in (1, 5, 10, 20, 30):
-        assert summary["generations"][k - 1]["sigma_mean"] == pytest.approx(sig[:, k].mean(), rel=1e-12)
+        assert results.generations[k]["sigma_mean"] == pytest.approx(sig[:, k].mean(), rel=1e-12)
         assert abs(sig[:, k].mean() - expected_sigma(k, n, sigma0)) < 4 * sig[:, k].std() / math.sqrt(rows)
         moment = sig[:, k] ** 0.7
         exact = sigma0**0.7 * math.exp(k * log_beta(0.35, n))
@@ -97,8 +97,7 @@ def within_mc_error(p: np.ndarray, bound: np.ndarray, trajectories: int) -> bool
 
 @pytest.mark.parametrize("n, sigma0, eps, generations, trajectories", [(10, 1.0, 0.1, 200, 1000), (3, 1.0, 0.5, 100, 20000), (2, 1.0, 0.8, 50, 20000)])
 def test_gaussian_probability_never_above_bounds(n: int, sigma0: float, eps: float, generations: int, trajectories: int) -> None:
-    summary = simulate_gaussian(n, 0.0, sigma0, eps, generations, trajectories, seed=4)
-    rows = summary["generations"]
+    rows = simulate_gaussian(n, 0.0, sigma0, eps, generations, trajectories, seed=4).generations
     p = np.array([r["prob_above_eps"] for r in rows])
     assert p[0] > 0.4 and p[-1] < p[0]
     for key in ("bound_paper", "bound_bertrand", "bound_best"):
@@ -109,32 +108,31 @@ def test_gaussian_probability_never_above_bounds(n: int, sigma0: float, eps: flo
 @pytest.mark.parametrize("n, mu0, eps, trajectories", [(10, 1.0, 0.1, 500), (10, 0.0, 0.5, 2000), (5, 1.0, 0.5, 4000)])
 def test_gmm_probability_never_above_theorem4(estimator: str, n: int, mu0: float, eps: float, trajectories: int) -> None:
     """Theorem 4 is proved for approx-ml; the paper's Figure 13 shows joint ML below it too."""
-    summary = simulate_gmm(n, mu0, 1.0, eps, 100, trajectories, estimator, seed=5)
-    rows = summary["generations"]
+    rows = simulate_gmm(n, mu0, 1.0, eps, 100, trajectories, estimator, seed=5).generations
     p = np.array([r["prob_above_eps"] for r in rows])
     assert p[0] > 0.3
     assert within_mc_error(p, np.array([r["bound_paper"] for r in rows]), trajectories)
 
 
-def test_summary_format_and_determinism() -> None:
-    summary = simulate_gaussian(10, 0.0, 1.0, 0.1, 5, 50, seed=6)
-    assert summary["model"] == "gaussian" and summary["quantity"] == "Pr(Sigma_k > 0.1)"
-    assert summary["label"] == "Gaussian n=10, mu0=0, sigma0=1"
-    assert summary["config"] == {"n": 10, "mu0": 0.0, "sigma0": 1.0, "eps": 0.1, "generations": 5, "trajectories": 50, "seed": 6}
-    rows = summary["generations"]
-    assert [r["generation"] for r in rows] == [1, 2, 3, 4, 5]
+def test_results_format_and_determinism() -> None:
+    results = simulate_gaussian(10, 0.0, 1.0, 0.1, 5, 50, seed=6)
+    assert results.kind == "gaussian"
+    assert results.config == {"n": 10, "mu0": 0.0, "sigma0": 1.0, "eps": 0.1, "generations": 5, "trajectories": 50, "seed": 6}
+    rows = results.generations
+    assert [r["generation"] for r in rows] == [0, 1, 2, 3, 4, 5]
     assert set(rows[0]) == {"generation", "prob_above_eps", "stderr", "sigma_mean", "bound_paper", "bound_bertrand", "bound_best"}
-    p = rows[2]["prob_above_eps"]
-    assert rows[2]["stderr"] == pytest.approx(math.sqrt(p * (1 - p) / 50))
-    assert p == np.mean(summary["sigma_trajectories"][:, 3] > 0.1)
-    json.dumps({key: value for key, value in summary.items() if key != "sigma_trajectories"})
+    assert rows[0]["prob_above_eps"] == 1.0 and rows[0]["sigma_mean"] == 1.0
+    sigma = results.per_trajectory("sigma")
+    p = rows[3]["prob_above_eps"]
+    assert p == np.mean(sigma[:, 3] > 0.1)
+    assert rows[3]["stderr"] == pytest.approx(np.std(sigma[:, 3] > 0.1, ddof=1) / math.sqrt(50))
+    json.dumps(results.summary(), allow_nan=False)
     again = simulate_gaussian(10, 0.0, 1.0, 0.1, 5, 50, seed=6)
-    assert np.array_equal(again["sigma_trajectories"], summary["sigma_trajectories"])
+    assert np.array_equal(again.per_trajectory("sigma"), sigma) and np.array_equal(again.per_trajectory("mu"), results.per_trajectory("mu"))
     gmm = simulate_gmm(10, 1.0, 1.0, 0.1, 3, 20, "approx-ml", seed=6)
-    assert gmm["model"] == "gmm" and gmm["config"]["estimator"] == "approx-ml" and gmm["config"]["eta"] == 2.0
-    assert gmm["label"] == "symmetric GMM (approx-ml) n=10, mu0=1, sigma0=1"
-    assert set(gmm["generations"][0]) == {"generation", "prob_above_eps", "stderr", "sigma_mean", "bound_paper"}
-    assert simulate_gmm(10, 1.0, 1.0, 0.1, 0, 20, "joint-ml", seed=6)["generations"] == []
+    assert gmm.kind == "gmm" and gmm.config["estimator"] == "approx-ml" and gmm.config["eta"] == 2.0
+    assert set(gmm.generations[0]) == {"generation", "prob_above_eps", "stderr", "sigma_mean", "bound_paper"}
+    assert [r["generation"] for r in simulate_gmm(10, 1.0, 1.0, 0.1, 0, 20, "joint-ml", seed=6).generations] == [0]
 
 
 @pytest.mark.parametrize(

@@ -7,60 +7,61 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ngram_collapse.experiment import run_experiment
+from ngram_collapse.errors import InputError
+from ngram_collapse.experiment import RunSettings, run_experiment
 from ngram_collapse.loop import recursive_training
 from ngram_collapse.ngram import NgramModel
+from ngram_collapse.vocab import Sequences
 
 TRAJECTORIES = 24
 GENERATIONS = 8
 
 
 def mean_and_se(result):
-    distinct = result.distinct_words().astype(float)
+    distinct = result.per_trajectory("distinct_words").astype(float)
     return distinct.mean(0), distinct.std(0, ddof=1) / np.sqrt(distinct.shape[0])
 
 
 @pytest.fixture(scope="module")
 def poisson_run(valid):
-    return run_experiment(valid, 1, generations=GENERATIONS, trajectories=TRAJECTORIES,
+    return run_experiment(valid, order=1, generations=GENERATIONS, trajectories=TRAJECTORIES,
                           sampling="poisson", seed=7)
 
 
-def test_unigram_poisson_sampling_matches_corollary2(poisson_run):
+def test_unigram_poisson_sampling_matches_corollary2(poisson_run, valid):
     """Order 1, Poisson sampling: each word's count is an independent Poisson(previous count), so
     E[uniq_k] = sum_i 1 - exp(-c_i g_k) exactly."""
     result = poisson_run
     mean, se = mean_and_se(result)
-    expected = result.theory()["expected"]
-    assert mean[0] == expected[0] == result.vocab_size
+    expected = result.column("expected")
+    assert mean[0] == expected[0] == np.count_nonzero(valid.counts())
     z = (mean[1:] - expected[1:]) / se[1:]
     assert np.all(np.abs(z) < 4), z
 
 
 def test_unigram_multinomial_sampling_inside_corollary1(valid):
-    result = run_experiment(valid, 1, generations=GENERATIONS, trajectories=TRAJECTORIES,
+    result = run_experiment(valid, order=1, generations=GENERATIONS, trajectories=TRAJECTORIES,
                             sampling="multinomial", seed=8)
     mean, se = mean_and_se(result)
-    theory = result.theory()
-    assert np.all(mean[1:] >= theory["bound_lower"][1:] - 4 * se[1:])
-    assert np.all(mean[1:] <= theory["bound_upper"][1:] + 4 * se[1:])
-    assert np.all(result.distinct_words()[:, :] <= result.vocab_size)
+    assert np.all(mean[1:] >= result.column("bound_lower")[1:] - 4 * se[1:])
+    assert np.all(mean[1:] <= result.column("bound_upper")[1:] + 4 * se[1:])
+    assert np.all(result.per_trajectory("distinct_words") <= result.generations[0]["distinct_mean"])
 
 
-def test_the_check_can_fail(poisson_run):
+def test_the_check_can_fail(poisson_run, valid):
     """The Corollary 2 check rejects a process that forgets faster: here, one generation more."""
     result = poisson_run
     mean, se = mean_and_se(result)
     from ngram_collapse.bounds import corollary2_expected_distinct
 
-    wrong = corollary2_expected_distinct(result.counts, np.arange(GENERATIONS + 1) + 1)
+    wrong = corollary2_expected_distinct(valid.counts(), np.arange(GENERATIONS + 1) + 1)
     assert np.any(np.abs(mean[1:] - wrong[1:]) / se[1:] > 4)
 
 
 def test_multinomial_keeps_the_size_and_poisson_draws_it(valid):
     for sampling in ("multinomial", "poisson"):
-        result = run_experiment(valid, 2, generations=3, trajectories=2, sampling=sampling, seed=1)
-        tokens = np.stack([t.tokens for t in result.trajectories])
+        result = run_experiment(valid, order=2, generations=3, trajectories=2, sampling=sampling, seed=1)
+        tokens = result.per_trajectory("tokens")
         assert np.all(tokens[:, 0] == valid.num_tokens)
         if sampling == "multinomial":
             assert np.all(tokens == valid.num_tokens)
@@ -71,22 +72,58 @@ def test_multinomial_keeps_the_size_and_poisson_draws_it(valid):
             assert len(np.unique(tokens[:, 1:])) > 1
 
 
+def words(result):
+    """words.csv's rows as (count (V,), forgotten_at (V, T) with -1 for survivors)."""
+    rows = list(result.tables["words"].rows())
+    t = result.config["trajectories"]
+    counts = np.array([r[1] for r in rows[::t]])
+    forgotten = np.array([-1 if r[3] == "" else r[3] for r in rows]).reshape(-1, t)
+    return counts, forgotten
+
+
 def test_words_once_forgotten_never_return_and_are_counted(valid):
-    result = run_experiment(valid, 3, generations=4, trajectories=2, seed=3)
-    for t in result.trajectories:
-        assert np.all(np.diff(t.distinct_words) <= 0)
-        alive_at_end = np.count_nonzero((t.forgotten_at == -1) & (result.counts > 0))
-        assert alive_at_end == t.distinct_words[-1]
+    result = run_experiment(valid, order=3, generations=4, trajectories=2, seed=3)
+    counts, forgotten = words(result)
+    assert counts.sum() == valid.num_tokens
+    for t, distinct in enumerate(result.per_trajectory("distinct_words")):
+        assert np.all(np.diff(distinct) <= 0)
+        assert np.count_nonzero(forgotten[:, t] == -1) == distinct[-1]
         for k in range(1, 5):
-            assert np.count_nonzero(t.forgotten_at == k) == t.distinct_words[k - 1] - t.distinct_words[k]
+            assert np.count_nonzero(forgotten[:, t] == k) == distinct[k - 1] - distinct[k]
 
 
 def test_results_do_not_depend_on_jobs(valid):
-    a = run_experiment(valid, 2, generations=2, trajectories=3, seed=5, jobs=1)
-    b = run_experiment(valid, 2, generations=2, trajectories=3, seed=5, jobs=2)
-    assert a.generation_rows() == b.generation_rows()
-    for ta, tb in zip(a.trajectories, b.trajectories):
-        assert np.array_equal(ta.forgotten_at, tb.forgotten_at)
+    a = run_experiment(valid, order=2, generations=2, trajectories=3, seed=5, jobs=1)
+    b = run_experiment(valid, order=2, generations=2, trajectories=3, seed=5, jobs=2)
+    assert a.generations == b.generations
+    for name in a.trajectories:
+        assert np.array_equal(a.trajectories[name], b.trajectories[name])
+    assert list(a.tables["words"].rows()) == list(b.tables["words"].rows())
+
+
+def test_seeds_in_numpys_forms(valid):
+    """An int, its SeedSequence and a Generator seeded with it give the same run."""
+    data = Sequences.encode(valid[:200])
+    runs = [run_experiment(data, order=2, generations=2, trajectories=2, seed=s)
+            for s in (11, np.random.SeedSequence(11), np.random.default_rng(11))]
+    assert runs[0].generations == runs[1].generations == runs[2].generations
+    assert runs[0].config["seed"] == 11
+
+
+@pytest.mark.parametrize("parameters, name", [
+    ({"order": 0}, "order"), ({"order": 65}, "order"), ({"generations": -1}, "generations"),
+    ({"trajectories": 0}, "trajectories"), ({"sampling": "bogus"}, "sampling"), ({"seed": -1}, "seed"),
+    ({"order": 2.5}, "order"),
+])
+def test_settings_are_validated_and_name_the_parameter(parameters, name):
+    with pytest.raises(InputError) as e:
+        RunSettings(**parameters)
+    assert e.value.parameter == name and str(e.value).startswith(name)
+
+
+def test_run_experiment_refuses_lists_before_any_work(small):
+    with pytest.raises(TypeError, match="Sequences"):
+        run_experiment(small, order=1)
 
 
 def test_loop_yields_every_generation_and_leaves_the_model_alone(small):

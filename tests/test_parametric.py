@@ -22,8 +22,8 @@ def worst_z(summary, exact=None):
     5,000 trajectories is then many "standard errors" away - so there the exact binomial test at the
     same level as 4 standard errors decides, and a generation that passes it counts as z = 0.
     """
-    rows = summary["generations"]
-    trajectories = summary["parameters"]["trajectories"]
+    rows = summary.generations
+    trajectories = summary.config["trajectories"]
     sim = np.array([r["survival"] for r in rows])
     exact = np.array([r["exact"] for r in rows]) if exact is None else exact
     expected = trajectories * np.minimum(exact, 1 - exact)
@@ -77,14 +77,14 @@ def test_zipf_mandelbrot():
 def test_bernoulli_simulation_matches_exact_chain(p0, n, both_sides):
     summary = simulate("bernoulli", generations=50, trajectories=5000, seed=3, p0=p0, n=n, both_sides=both_sides)
     assert worst_z(summary) < 4
-    exact = 1 - bounds.bernoulli_absorption_exact(p0, n, np.arange(1, 51), both_sides=both_sides)
-    assert np.allclose([r["exact"] for r in summary["generations"]], exact)
+    exact = 1 - bounds.bernoulli_absorption_exact(p0, n, np.arange(51), both_sides=both_sides)
+    assert np.allclose(summary.column("exact"), exact)
 
 
 def test_the_four_standard_error_check_detects_a_wrong_parameter():
     # the same simulation compared with the exact curve of a slightly different p0 must fail
     summary = simulate("bernoulli", generations=50, trajectories=5000, seed=3, p0=0.01, n=100)
-    wrong = 1 - bounds.bernoulli_absorption_exact(0.012, 100, np.arange(1, 51))
+    wrong = 1 - bounds.bernoulli_absorption_exact(0.012, 100, np.arange(51))
     assert worst_z(summary, wrong) > 4
 
 
@@ -92,36 +92,39 @@ def test_the_four_standard_error_check_detects_a_wrong_parameter():
 def test_poisson_simulation_matches_theorem2(lam0):
     summary = simulate("poisson", generations=500, trajectories=5000, seed=4, lam0=lam0, n=10)
     assert worst_z(summary) < 4
-    assert np.allclose([r["exact"] for r in summary["generations"]],
-                       bounds.theorem2_survival(lam0, 10, np.arange(1, 501)))
+    assert np.allclose(summary.column("exact"), bounds.theorem2_survival(lam0, 10, np.arange(501)))
 
 
 @pytest.mark.parametrize("sampling", ["multinomial", "poisson"])
 def test_zipf_simulation_matches_exact_expected_distinct(sampling):
     summary = simulate("zipf", generations=10, trajectories=200, seed=5, sampling=sampling)
-    rows = summary["generations"]
-    sim = np.array([r["survival"] for r in rows])
-    exact = np.array([r["exact"] for r in rows])
-    se = np.array([r["stderr"] for r in rows])
-    assert np.all(se > 0)
-    assert np.max(np.abs(sim - exact) / se) < 4
+    rows = summary.generations
+    sim, exact, se = summary.column("survival"), summary.column("exact"), summary.column("stderr")
+    assert sim[0] == exact[0] == 1 and se[0] == 0  # generation 0: every symbol of the original sample
+    assert np.all(se[1:] > 0)
+    assert np.max(np.abs(sim[1:] - exact[1:]) / se[1:]) < 4
     if sampling == "multinomial":
         assert all(r["bound_lower"] <= r["exact"] <= r["bound_upper"] for r in rows)
 
 
 def test_simulate_is_deterministic_per_seed():
     a = simulate("poisson", generations=20, trajectories=300, seed=7)
-    assert a == simulate("poisson", generations=20, trajectories=300, seed=7)
-    assert a != simulate("poisson", generations=20, trajectories=300, seed=8)
+    again = simulate("poisson", generations=20, trajectories=300, seed=7)
+    assert a.generations == again.generations and np.array_equal(a.trajectories["count"], again.trajectories["count"])
+    assert a.generations != simulate("poisson", generations=20, trajectories=300, seed=8).generations
 
 
-def test_summary_layout():
+def test_results_layout():
     s = simulate("bernoulli", generations=3, trajectories=10, both_sides=True)
-    assert [r["generation"] for r in s["generations"]] == [1, 2, 3]
-    assert set(s["generations"][0]) == {"generation", "survival", "stderr", "bound_lower", "bound_upper",
-                                        "exact", "seddik_lower", "seddik_upper"}
-    assert simulate("bernoulli", generations=0, trajectories=10)["generations"] == []
-    assert simulate("poisson", generations=2, trajectories=1)["generations"][0]["stderr"] is None
+    assert s.kind == "bernoulli" and [r["generation"] for r in s.generations] == [0, 1, 2, 3]
+    assert set(s.generations[0]) == {"generation", "survival", "stderr", "bound_lower", "bound_upper",
+                                     "exact", "seddik_lower", "seddik_upper"}
+    assert s.per_trajectory("count").shape == (10, 4) and np.all(s.per_trajectory("count")[:, 0] == 1)
+    assert [r["generation"] for r in simulate("bernoulli", generations=0, trajectories=10).generations] == [0]
+    assert simulate("poisson", generations=2, trajectories=1).generations[1]["stderr"] is None
+    zipf = simulate("zipf", generations=2, trajectories=3)
+    assert zipf.generations[0]["distinct_mean"] == zipf.per_trajectory("distinct_words")[0, 0]
+    assert np.all(zipf.per_trajectory("tokens") == zipf.config["n"])
 
 
 @pytest.mark.parametrize("model, options", [

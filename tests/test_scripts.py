@@ -1,6 +1,7 @@
 """Smoke tests of scripts/reproduce_paper.py and scripts/bench.py (speed is measured by bench.py, not here)."""
 import csv
 import importlib.util
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +12,9 @@ SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
 
 
 def load(name):
+    """Import a script as ``python scripts/NAME.py`` would (its folder first on the import path)."""
+    if str(SCRIPTS) not in sys.path:
+        sys.path.insert(0, str(SCRIPTS))
     spec = importlib.util.spec_from_file_location(name, SCRIPTS / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -22,7 +26,7 @@ def test_reproduce_paper_writes_png_and_csv(tmp_path):
     assert {"fig2b", "fig3", "fig4", "fig6", "fig7", "fig9"} <= set(reproduce.FIGURES)
     assert reproduce.main(["--out", str(tmp_path), "--only", "fig7,fig2b"]) == 0
     rows = list(csv.DictReader(open(tmp_path / "fig7.csv")))
-    assert len(rows) == 20 and {"setting", "generation", "survival", "bound_lower", "exact"} <= set(rows[0])
+    assert len(rows) == 2 * 11 and {"setting", "generation", "survival", "bound_lower", "exact"} <= set(rows[0])
     assert len(list(csv.reader(open(tmp_path / "fig2b.csv")))) == 1 + 601
     assert (tmp_path / "fig7.png").exists() and (tmp_path / "fig2b.png").exists()
     with pytest.raises(SystemExit):
@@ -35,10 +39,10 @@ def test_reproduce_paper_continuous_figures(tmp_path):
     assert all((tmp_path / f"{name}.png").stat().st_size > 1000 for name in ("fig2a", "fig5", "fig11_12", "fig13"))
     assert len(list(csv.reader(open(tmp_path / "fig2a.csv")))) == 1 + 2501
     rows = list(csv.DictReader(open(tmp_path / "fig5.csv")))
-    assert len(rows) == 200
+    assert len(rows) == 201
     assert {"setting", "prob_above_eps", "bound_paper", "bound_bertrand", "bound_best"} <= set(rows[0])
     rows = list(csv.DictReader(open(tmp_path / "fig13.csv")))
-    assert len(rows) == 400 and len({r["setting"] for r in rows}) == 2
+    assert len(rows) == 2 * 201 and len({r["setting"] for r in rows}) == 2
     rows = list(csv.DictReader(open(tmp_path / "fig11_12.csv")))
     assert len(rows) == 100 and list(rows[0]) == ["trial", "joint_mu", "joint_sigma", "approx_mu", "approx_sigma"]
 
@@ -92,12 +96,13 @@ def test_reproduce_paper_writes_a_figure_whole_or_not_at_all(tmp_path, monkeypat
 def test_bench_continuous_section(monkeypatch, capsys):
     """The continuous section on Figures 13 and 5 shrunk to 20 trajectories x 5 generations, the loop
     timed on 3 of them: one row per case, each saying what was extrapolated."""
-    from ngram_collapse.continuous import figures
+    import dataclasses
 
-    for setting in (figures.FIGURE_13, figures.FIGURE_5):
-        monkeypatch.setitem(setting, "trajectories", 20)
-        monkeypatch.setitem(setting, "generations", 5)
-    assert load("bench").main(["--only", "continuous", "--notebook-trajectories", "3"]) == 0
+    bench = load("bench")
+    shrunk = {name: tuple(dataclasses.replace(p, trajectories=20, generations=5) for p in bench.FIGURES[name])
+              for name in ("fig13", "fig5")}
+    monkeypatch.setattr(bench, "FIGURES", shrunk)
+    assert bench.main(["--only", "continuous", "--notebook-trajectories", "3"]) == 0
     rows = [line for line in capsys.readouterr().out.splitlines() if "(5 x 20)" in line]
     assert [row.split()[1] for row in rows] == ["joint-ml", "approx-ml", "n=10"]
     assert all(" 3/20 " in row for row in rows)

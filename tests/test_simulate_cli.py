@@ -25,14 +25,16 @@ def test_bernoulli_writes_summary_and_figure(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "survival" in printed and "bound_lower" in printed and str(out) in printed
     summary = json.loads((out / "summary.json").read_text())
+    assert list(summary) == ["kind", "config", "versions", "timings", "generations"] and summary["kind"] == "bernoulli"
     rows = summary["generations"]
-    assert [r["generation"] for r in rows] == list(range(1, 13))
+    assert [r["generation"] for r in rows] == list(range(13))
     for r in rows:
         assert {"generation", "survival", "stderr", "bound_lower", "bound_upper", "exact"} <= set(r)
         assert r["bound_lower"] <= r["exact"] <= r["bound_upper"]
-    assert summary["parameters"] == {"p0": 0.01, "n": 100, "both_sides": False, "generations": 12,
-                                     "trajectories": 400, "seed": 2}
+    assert summary["config"] == {"p0": 0.01, "n": 100, "both_sides": False, "generations": 12,
+                                 "trajectories": 400, "seed": 2}
     assert (out / "survival.png").stat().st_size > 1000
+    assert (out / "generations.csv").read_text().splitlines()[:2] == ["trajectory,generation,count", "0,0,1"]
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary folders left
 
 
@@ -49,13 +51,13 @@ def test_poisson_and_zipf(tmp_path, capsys):
     assert cli.main(["simulate", "poisson", "--lam0", "1", "--n", "10", "--generations", "40",
                      "--trajectories", "200", "--out", str(tmp_path / "p")]) == 0
     printed = capsys.readouterr().out
-    assert "of 40 generations shown; all are in summary.json" in printed
+    assert "of 41 generations shown; all are in summary.json" in printed
     s = json.loads((tmp_path / "p" / "summary.json").read_text())
-    assert len(s["generations"]) == 40 and s["log_y"] is True
+    assert len(s["generations"]) == 41 and s["kind"] == "poisson"
     assert cli.main(["simulate", "zipf", "--m", "200", "--a", "2", "--b", "5", "--n", "300",
                      "--generations", "4", "--trajectories", "20", "--out", str(tmp_path / "z")]) == 0
     s = json.loads((tmp_path / "z" / "summary.json").read_text())
-    assert 0 < s["generations"][-1]["survival"] <= 1 and s["parameters"]["symbols_present"] <= 200
+    assert 0 < s["generations"][-1]["survival"] <= 1 and s["generations"][0]["distinct_mean"] <= 200
 
 
 @pytest.mark.parametrize("model, args, bounds", [
@@ -67,13 +69,14 @@ def test_continuous_writes_summary_and_figures(tmp_path, capsys, model, args, bo
     assert cli.main(["simulate", model, "--n", "10", "--sigma0", "1", "--eps", "0.1", *args, "--generations", "15",
                      "--trajectories", "60", "--seed", "3", "--out", str(out)]) == 0
     assert "prob_above_eps" in capsys.readouterr().out
-    assert sorted(p.name for p in out.iterdir()) == ["prob_above_eps.png", "summary.json", "trajectories.png"]
+    assert sorted(p.name for p in out.iterdir()) == ["generations.csv", "prob_above_eps.png", "summary.json",
+                                                     "trajectories.png"]
     assert (out / "prob_above_eps.png").stat().st_size > 1000 and (out / "trajectories.png").stat().st_size > 1000
     summary = json.loads((out / "summary.json").read_text())
-    assert summary["model"] == model and "sigma_trajectories" not in summary
+    assert list(summary) == ["kind", "config", "versions", "timings", "generations"] and summary["kind"] == model
     assert summary["config"]["trajectories"] == 60 and summary["config"]["seed"] == 3
     rows = summary["generations"]
-    assert [r["generation"] for r in rows] == list(range(1, 16))
+    assert [r["generation"] for r in rows] == list(range(16))
     for r in rows:
         assert set(r) == {"generation", "prob_above_eps", "stderr", "sigma_mean", *bounds}
         assert 0 <= r["prob_above_eps"] <= 1 and r["sigma_mean"] > 0
@@ -82,11 +85,10 @@ def test_continuous_writes_summary_and_figures(tmp_path, capsys, model, args, bo
 def test_continuous_defaults_are_the_papers_settings():
     from ngram_collapse.simulate import SIMULATIONS
 
-    gaussian, gmm = SIMULATIONS["gaussian"], SIMULATIONS["gmm"]
-    assert (gaussian.generations, gaussian.trajectories, gmm.generations, gmm.trajectories) == (200, 1000, 200, 500)
-    assert {o.name: o.default for o in gaussian.options} == {"n": 10, "mu0": 0.0, "sigma0": 1.0, "eps": 0.1}
-    assert {o.name: o.default for o in gmm.options} == {"n": 10, "mu0": 1.0, "sigma0": 1.0, "eps": 0.1,
-                                                         "estimator": "approx-ml", "eta": 2.0}
+    gaussian, gmm = SIMULATIONS["gaussian"].defaults(), SIMULATIONS["gmm"].defaults()
+    assert gaussian == {"n": 10, "mu0": 0.0, "sigma0": 1.0, "eps": 0.1, "generations": 200, "trajectories": 1000}
+    assert gmm == {"n": 10, "mu0": 1.0, "sigma0": 1.0, "eps": 0.1, "estimator": "approx-ml", "eta": 2.0,
+                   "generations": 200, "trajectories": 500}
 
 
 def test_default_out_is_under_runs(tmp_path):
@@ -145,12 +147,12 @@ def test_no_plot_writes_the_summary_only(tmp_path, model):
     result = run_cli("simulate", model, "--generations", "3", "--trajectories", "20", "--no-plot",
                      "--out", str(tmp_path / "o"))
     assert result.returncode == 0, result.stderr
-    assert sorted(p.name for p in (tmp_path / "o").iterdir()) == ["summary.json"]
+    assert sorted(p.name for p in (tmp_path / "o").iterdir()) == ["generations.csv", "summary.json"]
 
 
 def test_zipf_leaves_out_the_exact_chain_for_large_samples():
     from ngram_collapse.simulate import EXACT_CHAIN_MAX_N, simulate
 
-    summary = simulate("zipf", generations=2, trajectories=3, n=EXACT_CHAIN_MAX_N + 1)
-    assert summary["generations"][0]["exact"] is None
-    assert summary["generations"][0]["bound_lower"] is not None
+    results = simulate("zipf", generations=2, trajectories=3, n=EXACT_CHAIN_MAX_N + 1)
+    assert results.generations[1]["exact"] is None
+    assert results.generations[1]["bound_lower"] is not None

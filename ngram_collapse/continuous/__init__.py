@@ -15,8 +15,8 @@ from .bounds import (
     theorem4_bound,
 )
 from .gaussian import Gaussian, GaussianStats
-from .gmm import ESTIMATORS, SymmetricGMM, approx_kappa, approx_ml, joint_ml
-from .simulate import sigma_trajectories, simulate_gaussian, simulate_gmm
+from .gmm import ESTIMATORS, SymmetricGMM, approx_kappa, approx_ml, compare_estimators, joint_ml
+from .simulate import parameter_trajectories, simulate_gaussian, simulate_gmm
 
 __all__ = [
     "ESTIMATORS",
@@ -27,13 +27,14 @@ __all__ = [
     "approx_kappa",
     "approx_ml",
     "bertrand_bound",
+    "compare_estimators",
     "best_fractional_bound",
     "best_fractional_exponent",
     "expected_sigma",
     "fractional_moment_bound",
     "joint_ml",
     "log_beta",
-    "sigma_trajectories",
+    "parameter_trajectories",
     "simulate_gaussian",
     "simulate_gmm",
     "theorem3_bound",

@@ -3,7 +3,7 @@
 Every function is vectorised over the generations ``k`` (any shape; the result has that shape).
 Bounds are returned raw: Markov-type bounds can exceed 1 for small k, and plots clip them at 1.
 Only :func:`best_fractional_bound` never exceeds 1, because its minimisation includes s -> 0.
-Formulas: ``shared/paper/FORMULAS.md``, sections Gaussian and Symmetric Gaussian mixture.
+Derivations: docs/theory.md §9 (Gaussian) and §10 (symmetric mixture).
 """
 from __future__ import annotations
 
@@ -73,7 +73,7 @@ def _log_fractional(s: NDArray, k: NDArray, n: int, sigma0: float, eps: float) -
 def fractional_moment_bound(k: ArrayLike, n: int, sigma0: float, eps: float, s: float = 0.35) -> NDArray[np.float64]:
     """Markov's inequality on Sigma_k^{2s}: Pr(Sigma_k > eps) <= (sigma0/eps)^{2s} beta_s(n)^k, any s > 0.
 
-    The paper's Figure 5 uses s = 0.35 (FORMULAS.md, Gaussian). Raw, may exceed 1.
+    The paper's Figure 5 uses s = 0.35 (docs/theory.md §9.5). Raw, may exceed 1.
     """
     if not s > 0:
         raise ValueError(f"s must be > 0, not {s}")

@@ -1,4 +1,4 @@
-"""Recursive training of a Gaussian through its sufficient statistics (Section 4, Theorem 3).
+"""Recursive training of a Gaussian through its sufficient statistics (Theorem 3; docs/theory.md §9.1).
 
 Generation k fits N(mu_k, Sigma_k^2) by the sample mean and the unbiased (ddof = 1) sample
 variance of n samples drawn from N(mu_{k-1}, Sigma_{k-1}^2). Those two statistics are independent

@@ -1,4 +1,4 @@
-"""The symmetric Gaussian mixture 0.5 N(mu, sigma^2) + 0.5 N(-mu, sigma^2) (Section 4, Theorem 4).
+"""The symmetric Gaussian mixture 0.5 N(mu, sigma^2) + 0.5 N(-mu, sigma^2) (Theorem 4; docs/theory.md §10).
 
 Two estimators of (mu, sigma), both vectorised over a batch of samples (one row per trajectory):
 
@@ -34,7 +34,7 @@ def _as_batch(x: ArrayLike) -> tuple[NDArray[np.float64], bool]:
 def _score(y: NDArray[np.float64], t: NDArray[np.float64]) -> tuple[NDArray, NDArray]:
     """f(t) = mean(y tanh(t y / (1 - t^2))) - t and f'(t), row by row, for samples with mean(y^2) = 1.
 
-    f is h(t) / n of FORMULAS.md after scaling x to unit second moment; its sign is the sign of
+    f is h(t) / n of docs/theory.md §10.1 after scaling x to unit second moment; its sign is the sign of
     the derivative of the profile log-likelihood along sigma^2 = 1 - t^2.
     """
     s2 = 1.0 - t * t
@@ -82,7 +82,7 @@ def joint_ml(x: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Joint maximum-likelihood (mu, sigma) of the symmetric mixture 0.5 N(mu, s^2) + 0.5 N(-mu, s^2).
 
     The ML equations are mu = mean(x tanh(mu x / sigma^2)) and sigma^2 + mu^2 = m2 = mean(x^2),
-    i.e. h(t) = sum_i x_i tanh(t x_i / (m2 - t^2)) - n t = 0 for t = mu in (0, sqrt(m2)) (Section 4).
+    i.e. h(t) = sum_i x_i tanh(t x_i / (m2 - t^2)) - n t = 0 for t = mu in (0, sqrt(m2)) (docs/theory.md §10.1-10.2).
     Along sigma^2 = m2 - t^2 the log-likelihood increases where h > 0, so its local maxima are
     t = 0 (when h < 0 just above 0) and the roots where h changes sign from + to -.
 
@@ -207,3 +207,13 @@ class SymmetricGMM:
         t = self.mu.shape[0]
         sign = np.where(rng.random((t, size)) < 0.5, 1.0, -1.0)
         return sign * self.mu[:, None] + self.sigma[:, None] * rng.standard_normal((t, size))
+
+
+def compare_estimators(n: int, mu0: float, sigma0: float, trials: int,
+                       rng: np.random.Generator) -> dict[str, NDArray[np.float64]]:
+    """Figures 11 and 12: joint ML and approximate ML (Algorithm 1) fitted to the same ``trials``
+    samples of size n from the mixture with (mu0, sigma0). Returns arrays of shape (trials,):
+    ``joint_mu``, ``joint_sigma``, ``approx_mu``, ``approx_sigma``."""
+    x = SymmetricGMM(np.full(trials, float(mu0)), np.full(trials, float(sigma0))).sample(n, rng)
+    joint, approx = joint_ml(x), approx_ml(x)
+    return {"joint_mu": joint[0], "joint_sigma": joint[1], "approx_mu": approx[0], "approx_sigma": approx[1]}

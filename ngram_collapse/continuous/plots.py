@@ -4,14 +4,14 @@ Bounds are drawn clipped at 1 (a probability bound above 1 says nothing); the su
 """
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ..plot import _pyplot, plot_trajectories
+from ..plot import _pyplot
+from ..results import Results
 
 BOUND_LABELS = {
     "bound_paper": "paper: Theorem {theorem}",
@@ -20,43 +20,36 @@ BOUND_LABELS = {
 }
 
 
-def _column(summary: Mapping[str, Any], key: str) -> np.ndarray:
-    return np.array([row[key] for row in summary["generations"]], dtype=float)
-
-
-def plot_prob_above_eps(summaries: Mapping[str, Any] | Sequence[Mapping[str, Any]], path: str | Path) -> None:
-    """Like Figures 5 and 13: simulated Pr(Sigma_k > eps) with 1-SE error bars against the bounds, log y.
+def plot_prob_above_eps(runs: Results | Sequence[Results], path: str | Path) -> None:
+    """Like Figures 5 and 13: simulated Pr(Sigma_k > eps) for k >= 1 with 1-SE error bars against the
+    bounds, log y.
 
     Args:
-        summaries: one summary of ``simulate_gaussian`` / ``simulate_gmm``, or several with the same
+        runs: results of ``simulate_gaussian`` / ``simulate_gmm``, one or several with the same
             (n, sigma0, eps) (e.g. both GMM estimators); the bounds are taken from the first.
         path: the PNG to write.
     """
-    summaries = [summaries] if isinstance(summaries, Mapping) else list(summaries)
+    runs = [runs] if isinstance(runs, Results) else list(runs)
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
-    first = summaries[0]
-    k = _column(first, "generation")
-    for s in summaries:
-        label = "simulated" + (f" ({s['config']['estimator']})" if "estimator" in s["config"] else "")
-        ax.errorbar(k, _column(s, "prob_above_eps"), yerr=_column(s, "stderr"), fmt=".", ms=3, capsize=0, label=label)
-    for key, label in BOUND_LABELS.items():
-        if first["generations"] and key in first["generations"][0]:
-            theorem = 3 if first["model"] == "gaussian" else 4
-            ax.plot(k, np.minimum(_column(first, key), 1.0), label=label.format(theorem=theorem))
-    c = first["config"]
+    first = runs[0]
+    k = first.column("generation")[1:]
+    for r in runs:
+        name = "simulated" + (f" ({r.config['estimator']})" if "estimator" in r.config else "")
+        ax.errorbar(k, r.column("prob_above_eps")[1:], yerr=r.column("stderr")[1:], fmt=".", ms=3, capsize=0,
+                    label=name)
+    for key, name in BOUND_LABELS.items():
+        if first.generations and key in first.generations[0]:
+            theorem = 3 if first.kind == "gaussian" else 4
+            ax.plot(k, np.minimum(first.column(key)[1:], 1.0), label=name.format(theorem=theorem))
+    c = first.config
     ax.set(yscale="log", xlabel="generation k", ylabel=f"Pr(Sigma_k > {c['eps']:g})",
-           title=f"{first['model']}: n = {c['n']}, sigma0 = {c['sigma0']:g}, {c['trajectories']} trajectories")
+           title=f"{first.kind}: n = {c['n']}, sigma0 = {c['sigma0']:g}, {c['trajectories']} trajectories")
     ax.set_ylim(bottom=0.5 / c["trajectories"], top=1.5)
     ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
-
-
-def plot_sigma_trajectories(sigmas: ArrayLike, path: str | Path) -> None:
-    """Like Figure 2a: Sigma_k against k, one line per trajectory. ``sigmas`` has shape (T, K + 1)."""
-    plot_trajectories(sigmas, path, ylabel="Sigma_k")
 
 
 def plot_estimator_scatter(joint: tuple[ArrayLike, ArrayLike], approx: tuple[ArrayLike, ArrayLike], path: str | Path) -> None:

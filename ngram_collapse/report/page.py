@@ -13,8 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from .plot import _pyplot, draw_survival
-from .report import CellData, chosen_generations, survival_by_count
+from ..plot import _pyplot, draw_survival, label
+from .analysis import CellData, chosen_generations, survival_by_count
 
 _PANEL = (4.6, 3.4)  # inches per cell panel
 
@@ -40,11 +40,11 @@ def _figure(data: Sequence[CellData], draw: Callable[[Any, CellData], None]) -> 
 
 
 def _title(cell: CellData) -> str:
-    return f"{cell.cell.corpus}, order {cell.cell.order}, {cell.cell.sampling}"
+    return label(cell.results)
 
 
 def _draw_distinct(ax: Any, cell: CellData) -> None:
-    draw_survival(ax, cell.summary)
+    draw_survival(ax, cell.results)
     ax.set_title(_title(cell), fontsize=9)
     ax.legend(fontsize=6)
 
@@ -101,7 +101,7 @@ def _table(data: Sequence[CellData], rows: Sequence[dict[str, Any]]) -> str:
     for cell, row in zip(data, rows):
         _, rho = cell.forget_fit
         values = [row[c] for c in rows[0]] + ["" if math.isnan(rho) else rho]
-        name = html.escape(cell.cell.name)
+        name = html.escape(cell.name)
         link = f'<a href="{name}/words.csv">{name}</a>'
         body.append("<tr><td>" + link + "</td>" + "".join(f"<td>{html.escape(_fmt(v))}</td>" for v in values)
                     + "</tr>")
@@ -124,7 +124,8 @@ def render_report(data: Sequence[CellData], rows: Sequence[dict[str, Any]]) -> s
     2c / ln 2, and the table of cells (``rows`` as in ``cells.csv``)."""
     if not data:
         raise ValueError("a report needs at least one cell")
-    config = data[0].summary["config"]
+    config = data[0].results.config
+    seed = config["seed"]["entropy"] if isinstance(config["seed"], dict) else config["seed"]
     sections = [
         ("Distinct words per generation",
          "Mean ± sd over trajectories of the distinct words still present, as a fraction of the "
@@ -150,7 +151,7 @@ def render_report(data: Sequence[CellData], rows: Sequence[dict[str, Any]]) -> s
 <body>
 <h1>Vocabulary survival under recursive training</h1>
 <p class="note">{len(data)} cells, {config['trajectories']} trajectories and {config['generations']}
-generations each, root seed {html.escape(str(config.get('report_seed', config['seed'])))}. Theory: Suresh,
+generations each, root seed {html.escape(str(seed))}. Theory: Suresh,
 Thangaraj, Khandavally, "Rate of Model Collapse in Recursive Training" (AISTATS 2025): a word seen c
 times survives k generations with probability 1 - exp(-c g_k) &asymp; 1 - exp(-2c/k).</p>
 {''.join(parts)}

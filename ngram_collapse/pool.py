@@ -1,0 +1,65 @@
+"""One way to run independent tasks (trajectories, report cells) on local processes.
+
+:func:`run_unordered` yields ``(index, result)`` as tasks finish. With more than one job the tasks run
+in forked worker processes that inherit ``shared`` (e.g. a generation-0 model) from the parent instead
+of receiving a pickled copy, so a large read-only object is held once, not once per process.
+"""
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from typing import Any, TypeVar
+
+from . import checks
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+_shared: Any = None  # what forked workers inherit; set only while a pool is running
+
+
+def _call(fn: Callable[[Any, Any], Any], item: Any) -> Any:
+    return fn(_shared, item)
+
+
+def run_unordered(fn: Callable[[Any, T], R], items: Sequence[T], jobs: int = 1,
+                  shared: Any = None) -> Iterator[tuple[int, R]]:
+    """Apply ``fn(shared, item)`` to every item; yield ``(index, result)`` as each finishes.
+
+    Args:
+        fn: a module-level function (or a ``functools.partial`` of one) when ``jobs > 1``.
+        items: the tasks' arguments (picklable when ``jobs > 1``).
+        jobs: local processes, >= 1 (never more than there are items or CPUs).
+        shared: one object every call receives, inherited by forked workers (not pickled).
+    """
+    global _shared
+    jobs = checks.integer("jobs", jobs, minimum=1)
+    workers = min(jobs, len(items), os.cpu_count() or 1)
+    if workers <= 1:
+        for i, item in enumerate(items):
+            yield i, fn(shared, item)
+        return
+    _shared = shared
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"))
+    try:
+        pending = {pool.submit(_call, fn, item): i for i, item in enumerate(items)}
+        while pending:
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                yield pending.pop(future), future.result()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+        _shared = None
+
+
+def run_ordered(fn: Callable[[Any, T], R], items: Sequence[T], jobs: int = 1, shared: Any = None,
+                on_done: Callable[[R], None] | None = None) -> list[R]:
+    """:func:`run_unordered`, results in the order of ``items``; ``on_done`` sees each as it finishes."""
+    results: list[Any] = [None] * len(items)
+    for i, result in run_unordered(fn, items, jobs, shared):
+        results[i] = result
+        if on_done is not None:
+            on_done(result)
+    return results
