@@ -8,12 +8,15 @@ any kind prints one line on stderr and exits with status 2.
 from __future__ import annotations
 
 import argparse
+import os
+import signal
 import sys
+import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from .errors import InputError
+from .errors import InputError, Terminated
 from .output import slug
 
 PROG = "ngram-collapse"
@@ -64,8 +67,13 @@ def _add_common(p: argparse.ArgumentParser, generations: int | None, trajectorie
     p.add_argument("--trajectories", type=_int, default=trajectories,
                    help=f"independent trajectories (default {trajectories})")
     p.add_argument("--seed", type=_int, default=0, help="random seed (default 0)")
-    p.add_argument("--out", help="output folder (default: a new folder under runs/)")
+    p.add_argument("--out", help="output folder: new or empty (default: a new folder under runs/)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def _add_overwrite(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace the results of an earlier run in --out (never other files)")
 
 
 def _add_corpus_options(p: argparse.ArgumentParser) -> None:
@@ -119,6 +127,7 @@ def _run_parser(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--jobs", type=_int, default=1, help="local processes (default 1)")
     p.add_argument("--no-plot", action="store_true", help="do not write survival.png")
     _add_common(p, generations=10, trajectories=5)
+    _add_overwrite(p)
     p.set_defaults(command=run_command)
 
 
@@ -126,13 +135,15 @@ def run_command(args: argparse.Namespace) -> int:
     """``python -m ngram_collapse [run] [options]``: the recursive n-gram run."""
     from .corpus import DEFAULT_CORPUS, load_sequences
     from .experiment import RunSettings, run_experiment, write_run
-    from .output import check_writable, format_table
+    from .output import claim, format_table
+    from .results import is_results
 
     settings = RunSettings(order=args.order, generations=args.generations, trajectories=args.trajectories,
                            sampling=args.sampling, seed=args.seed)
-    corpus = args.corpus or DEFAULT_CORPUS
+    corpus = DEFAULT_CORPUS if args.corpus is None else args.corpus
     out = Path(args.out) if args.out else default_out(corpus, f"n{args.order}", args.sampling)
-    check_writable(out)
+    claim(out, lambda folder: is_results(folder, {"ngram"}), args.overwrite,
+          protect=[Path(args.corpus)] if args.corpus else [])
     options = _corpus_options(args)
     data = load_sequences(args.corpus, **options)
     about = {"corpus": corpus, **{k: v for k, v in options.items() if k != "data_dir"}}
@@ -178,20 +189,21 @@ def _simulate_parser(commands: argparse._SubParsersAction) -> None:
                                  help=f"{opt.help} (default {defaults[opt.name]})")
         sub.add_argument("--no-plot", action="store_true", help="write summary.json and generations.csv only")
         _add_common(sub, defaults["generations"], defaults["trajectories"])
+        _add_overwrite(sub)
         sub.set_defaults(command=simulate_command)
 
 
 def simulate_command(args: argparse.Namespace) -> int:
     """``simulate MODEL [options]``: simulated recursive training of a parametric model beside its
     theory; prints a table, writes the results and the model's figures into ``--out``."""
-    from .output import check_writable, format_table
+    from .output import claim, format_table
     from .plot import label, quantity
-    from .results import write
+    from .results import is_results, write
     from .simulate import SIMULATIONS, simulate
 
     sim = SIMULATIONS[args.model]
     out = Path(args.out) if args.out else default_out("simulate", sim.name)
-    check_writable(out)
+    claim(out, lambda folder: is_results(folder, {sim.name}), args.overwrite)
     results = simulate(sim.name, generations=args.generations, trajectories=args.trajectories, seed=args.seed,
                        progress=not args.quiet, **{opt.name: getattr(args, opt.name) for opt in sim.options})
     rows = results.generations
@@ -244,6 +256,8 @@ def report_command(args: argparse.Namespace) -> int:
     settings = Settings(args.generations, args.trajectories, args.seed, _corpus_options(args))
     out = Path(args.out) if args.out else default_out("report")
     done = run_report(out, cells, settings, jobs=args.jobs, scheduler=args.scheduler, progress=not args.quiet)
+    for name, reason in done.damaged.items():
+        print(f"{name}: was damaged ({reason}); ran it again")
     print(f"{len(done.ran)} cells run, {len(done.skipped)} already finished; "
           f"open {done.html} (table: {done.cells_csv}; one folder per cell beside them)")
     return 0
@@ -282,6 +296,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not argv or argv[0] not in (*COMMANDS, "-h", "--help"):
         argv.insert(0, "run")
     p = parser()
+    in_main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _terminate) if in_main else None
     try:
         args = p.parse_args(argv)
         return args.command(args)
@@ -292,6 +308,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             message = flag + message[len(e.parameter):]
         print(f"{PROG}: error: {message}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print(f"{PROG}: interrupted; nothing half-written was kept", file=sys.stderr)
-        return 130
+    except BrokenPipeError:  # the reader of stdout went away (e.g. | head): nothing more to say
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
+    except KeyboardInterrupt as e:
+        stopped = "terminated" if isinstance(e, Terminated) else "interrupted"
+        print(f"{PROG}: {stopped}; nothing half-written was kept", file=sys.stderr)
+        return 143 if isinstance(e, Terminated) else 130
+    finally:
+        if in_main:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise Terminated()

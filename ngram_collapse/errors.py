@@ -14,3 +14,8 @@ class InputError(ValueError):
     def __init__(self, message: str, parameter: str | None = None) -> None:
         super().__init__(message)
         self.parameter = parameter
+
+
+class Terminated(KeyboardInterrupt):
+    """Raised in the main thread when the process receives SIGTERM (the command line installs the
+    handler), so a terminated run cleans up exactly as an interrupted one does."""

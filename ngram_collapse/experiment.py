@@ -23,6 +23,10 @@ from .results import Results, Table, rows, spread, trajectory_columns, write
 from .vocab import Sequences
 
 WORDS_HEADER = ("word", "count", "trajectory", "forgotten_at")
+#: bytes held per trajectory and generation (measurements, their copies in the results and the CSV
+#: columns) and per trajectory and word (when it was forgotten, and the words table built from it)
+_BYTES_PER_GENERATION = 128
+_BYTES_PER_WORD = 16
 
 
 @dataclass(frozen=True)
@@ -49,6 +53,7 @@ class RunSettings:
         checks.integer("generations", self.generations, minimum=0)
         checks.integer("trajectories", self.trajectories, minimum=1)
         checks.choice("sampling", self.sampling, SAMPLING_SCHEMES)
+        checks.run_size(self.generations, self.trajectories, _BYTES_PER_GENERATION, "the per-generation results")
         object.__setattr__(self, "seed", seeding.seed_sequence(self.seed))
 
     def config(self) -> dict[str, Any]:
@@ -150,6 +155,8 @@ def run_experiment(data: Sequences, settings: RunSettings | None = None, *, jobs
         raise TypeError("give either settings or its parameters, not both")
     if not isinstance(data, Sequences):
         raise TypeError(f"data must be Sequences (see load_sequences or Sequences.encode), not {type(data).__name__}")
+    checks.memory("trajectories", settings.trajectories, settings.trajectories * len(data.vocab) * _BYTES_PER_WORD,
+                  f"when each of {len(data.vocab):,} words is forgotten in every trajectory")
     seeds = seeding.spawn(settings.seed, settings.trajectories)
     start = time.perf_counter()
     model = NgramModel(settings.order).fit(data)

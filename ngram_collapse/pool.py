@@ -3,11 +3,17 @@
 :func:`run_unordered` yields ``(index, result)`` as tasks finish. With more than one job the tasks run
 in forked worker processes that inherit ``shared`` (e.g. a generation-0 model) from the parent instead
 of receiving a pickled copy, so a large read-only object is held once, not once per process.
+
+Workers never outlive the parent: the kernel kills them when it dies (Linux ``PR_SET_PDEATHSIG``, so
+even after SIGKILL), they ignore Ctrl-C (the parent handles it), and when the parent stops early, on
+an error, Ctrl-C or SIGTERM, it kills them at once instead of waiting for their current tasks.
 """
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
 import os
+import signal
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from typing import Any, TypeVar
@@ -18,10 +24,23 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 _shared: Any = None  # what forked workers inherit; set only while a pool is running
+_PR_SET_PDEATHSIG = 1
 
 
 def _call(fn: Callable[[Any, Any], Any], item: Any) -> Any:
     return fn(_shared, item)
+
+
+def _worker_start(parent: int) -> None:
+    """In each worker: die with the parent, leave Ctrl-C to it."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):  # not Linux: the parent's own clean-up is all there is
+        pass
+    if os.getppid() != parent:  # the parent died before the request took effect
+        os._exit(1)
 
 
 def run_unordered(fn: Callable[[Any, T], R], items: Sequence[T], jobs: int = 1,
@@ -42,15 +61,21 @@ def run_unordered(fn: Callable[[Any, T], R], items: Sequence[T], jobs: int = 1,
             yield i, fn(shared, item)
         return
     _shared = shared
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"))
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"),
+                               initializer=_worker_start, initargs=(os.getpid(),))
+    finished = False
     try:
         pending = {pool.submit(_call, fn, item): i for i, item in enumerate(items)}
         while pending:
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
             for future in done:
                 yield pending.pop(future), future.result()
+        finished = True
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        if not finished:  # an error, Ctrl-C, SIGTERM or a consumer that stopped: no waiting
+            for process in list(getattr(pool, "_processes", {}).values()):
+                process.kill()
+        pool.shutdown(wait=finished, cancel_futures=True)
         _shared = None
 
 

@@ -29,6 +29,15 @@ from .errors import InputError
 SUMMARY = "summary.json"
 GENERATIONS = "generations.csv"
 TOP_LEVEL = ("kind", "config", "versions", "timings", "generations")
+#: every file a results folder of each kind may hold (what :func:`write` may write there)
+FILES: dict[str, frozenset[str]] = {kind: frozenset({SUMMARY, GENERATIONS, *names}) for kind, names in {
+    "ngram": {"words.csv", "survival.png"},
+    "bernoulli": {"survival.png"},
+    "poisson": {"survival.png"},
+    "zipf": {"survival.png"},
+    "gaussian": {"prob_above_eps.png", "trajectories.png"},
+    "gmm": {"prob_above_eps.png", "trajectories.png"},
+}.items()}
 _PACKAGES = ("ngram-collapse", "numpy", "scipy", "nltk", "datasets", "tqdm", "matplotlib")
 
 
@@ -77,6 +86,9 @@ class Results:
     timings: dict[str, float] = field(default_factory=dict)
     versions: dict[str, str] = field(default_factory=versions)
     tables: dict[str, Table] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        _check_finite(self.generations)
 
     def summary(self) -> dict[str, Any]:
         """The content of ``summary.json``."""
@@ -144,13 +156,13 @@ def write(results: Results, out: Path, figures: Mapping[str, Callable[[Path], No
     ``generations.csv``, every table, and every figure (``figures`` maps a file name to a function that
     draws it at a given path).
 
-    Raises:
-        InputError: a summary value is not finite (an overflow: nothing is written).
     """
     from .output import atomic_folder
 
     summary = results.summary()
-    _check_finite(summary["generations"])
+    names = {SUMMARY, GENERATIONS, *(f"{name}.csv" for name in results.tables), *(figures or {})}
+    if not names <= FILES[results.kind]:
+        raise ValueError(f"results.FILES[{results.kind!r}] lacks {sorted(names - FILES[results.kind])}")
     with atomic_folder(Path(out)) as tmp:
         write_json(tmp / SUMMARY, summary)
         write_columns(tmp / GENERATIONS, results.trajectories)
@@ -248,6 +260,16 @@ def read(folder: Path) -> Results:
     tables = {path.stem: _file_table(path) for path in sorted(folder.glob("*.csv")) if path.name != GENERATIONS}
     return Results(summary["kind"], summary["config"], summary["generations"], columns, summary["timings"],
                    summary["versions"], tables)
+
+
+def is_results(folder: Path, kinds: Collection[str]) -> bool:
+    """Whether ``folder`` is a finished results folder of one of ``kinds``, holding nothing but the
+    files :func:`write` writes for it (so replacing it loses nothing of anyone else's)."""
+    try:
+        kind = json.loads((Path(folder) / SUMMARY).read_text(encoding="utf-8")).get("kind")
+    except (OSError, ValueError, AttributeError):
+        return False
+    return kind in kinds and {p.name for p in Path(folder).iterdir()} <= FILES[kind]
 
 
 def _file_table(path: Path) -> Table:

@@ -72,6 +72,11 @@ class Simulation:
 
 
 SIMULATIONS: dict[str, Simulation] = {}
+#: bytes held per trajectory and generation: the recorded states, their indicators and CSV columns
+_BYTES_PER_VALUE = 64
+#: the largest mean of a Poisson draw whose values are still exact integers in double precision
+#: (mean + 40 standard deviations < 2^53)
+POISSON_MAX_MEAN = 1e15
 
 
 def simulate(model: str, generations: int | None = None, trajectories: int | None = None,
@@ -98,6 +103,7 @@ def simulate(model: str, generations: int | None = None, trajectories: int | Non
     size = {key: defaults[key] if value is None else value for key, value in size.items()}
     checks.integer("generations", size["generations"], minimum=0)
     checks.integer("trajectories", size["trajectories"], minimum=1)
+    checks.run_size(size["generations"], size["trajectories"], _BYTES_PER_VALUE, "the per-trajectory states")
     parameters = {o.name: options.get(o.name, defaults[o.name]) for o in sim.options}
     start = time.perf_counter()
     results = sim.run(**size, seed=seeding.seed_sequence(seed), progress=progress, **parameters)
@@ -127,6 +133,11 @@ def survival_results(kind: str, config: dict[str, Any], alive: NDArray[Any],
     return Results(kind, config, summary_rows, trajectory_columns(**columns))
 
 
+#: above this sample size, ``simulate bernoulli`` and ``zipf`` (multinomial) leave ``exact`` out: the Wright-Fisher
+#: chain costs about 8 n^1.5 operations per generation (see :func:`bounds.exact_expected_distinct`)
+EXACT_CHAIN_MAX_N = 20_000
+
+
 def _config(seed: np.random.SeedSequence, **values: Any) -> dict[str, Any]:
     return {**values, "seed": seeding.describe(seed)}
 
@@ -140,8 +151,9 @@ def run_bernoulli(generations: int, trajectories: int, seed: np.random.SeedSeque
     """Bernoulli recursive training against Theorem 1 (Figure 3) or, ``both_sides``, Figure 9.
 
     ``survival`` is the simulated Pr(P_k != 0) (both sides: Pr(P_k not in {0, 1})); ``exact`` comes
-    from the Wright-Fisher chain (:func:`bounds.bernoulli_absorption_exact`); both sides adds the
-    Seddik et al. bounds (docs/theory.md §4 and §5).
+    from the Wright-Fisher chain (:func:`bounds.bernoulli_absorption_exact`) for n up to
+    :data:`EXACT_CHAIN_MAX_N` (``None`` above); both sides adds the Seddik et al. bounds
+    (docs/theory.md §4 and §5).
     """
     p0 = checks.real("p0", p0, 0.0, 1.0)
     n = _check_n(n)
@@ -157,7 +169,7 @@ def run_bernoulli(generations: int, trajectories: int, seed: np.random.SeedSeque
     else:
         lower, upper = bounds.theorem1_bounds(p0, n, k)
         extra = {}
-    exact = 1.0 - bounds.bernoulli_absorption_exact(p0, n, k, both_sides=both_sides)
+    exact = 1.0 - bounds.bernoulli_absorption_exact(p0, n, k, both_sides=both_sides) if n <= EXACT_CHAIN_MAX_N else None
     config = _config(seed, p0=p0, n=n, both_sides=both_sides, generations=generations, trajectories=trajectories)
     return survival_results("bernoulli", config, alive, {"count": _integral(count)},
                             {"bound_lower": lower, "bound_upper": upper, "exact": exact, **extra})
@@ -172,6 +184,9 @@ def run_poisson(generations: int, trajectories: int, seed: np.random.SeedSequenc
     """
     lam0 = checks.real("lam0", lam0, minimum=0.0)
     n = _check_n(n)
+    if n * lam0 > POISSON_MAX_MEAN:
+        raise InputError(f"lam0 = {lam0:g} makes n lam0 = {n * lam0:g} > {POISSON_MAX_MEAN:g}: Poisson draws of that "
+                         "mean are no longer exact integers in double precision", "lam0")
     model = Poisson(np.full(trajectories, lam0))
     count = batch_states(model, Counts(np.full(trajectories, n * lam0), n), n, generations,
                          np.random.default_rng(seed), progress=progress, count=lambda d: d.counts)["count"]
@@ -187,11 +202,6 @@ def _integral(values: NDArray[Any]) -> NDArray[Any]:
     return values.astype(np.int64) if np.all(values == np.round(values)) else values
 
 
-#: above this sample size, ``simulate zipf`` (multinomial) leaves ``exact`` out: the Wright-Fisher
-#: chain costs about 8 n^1.5 operations per generation (see :func:`bounds.exact_expected_distinct`)
-EXACT_CHAIN_MAX_N = 20_000
-
-
 def run_zipf(generations: int, trajectories: int, seed: np.random.SeedSequence, m: int, a: float, b: float,
              n: int, sampling: str, progress: bool = False) -> Results:
     """A categorical model started from a Zipf-Mandelbrot sample, against Corollary 1 (Figure 7).
@@ -203,6 +213,7 @@ def run_zipf(generations: int, trajectories: int, seed: np.random.SeedSequence, 
     :data:`EXACT_CHAIN_MAX_N`. Poisson sampling: ``exact`` from Corollary 2 (docs/theory.md §6).
     """
     m = checks.integer("m", m, minimum=1)
+    checks.memory("m", m, 4 * 8 * m * (trajectories + 1), f"the symbol counts of {trajectories} trajectories")
     a = checks.real("a", a)
     b = checks.real("b", b, minimum=-1.0, above=True)
     checks.choice("sampling", sampling, SAMPLING_SCHEMES)

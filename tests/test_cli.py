@@ -60,14 +60,6 @@ def test_same_seed_same_numbers_whatever_the_jobs(tmp_path, capsys):
     assert (tmp_path / "d" / "generations.csv").read_text() != outs[0]
 
 
-def test_existing_out_is_replaced_whole(tmp_path, capsys):
-    out = tmp_path / "r"
-    out.mkdir()
-    (out / "stale.txt").write_text("old")
-    assert run(["--out", out, "--no-plot", *SMALL], capsys)[0] == 0
-    assert not (out / "stale.txt").exists() and (out / "summary.json").exists()
-
-
 def bad_inputs(tmp_path):
     empty = tmp_path / "empty.txt"
     empty.write_text("\n  \n")

@@ -1,6 +1,8 @@
 """Per-word survival (words.csv), its analyses, and the ``report`` command over grids."""
 import csv
 import shutil
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -115,9 +117,12 @@ def test_rerun_skips_finished_cells_and_resumes(grid, data_dir, tmp_path, capsys
     shutil.copytree(out, copy)
     shutil.rmtree(copy / "wikitext-2_valid-n2-poisson")
     shutil.rmtree(copy / "wikitext-2_valid-n3-multinomial")
-    (copy / ".wikitext-2_valid-n2-poisson.tmp-x").mkdir()
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    stale = copy / f".wikitext-2_valid-n2-poisson.tmp-{int(dead.stdout)}-x"
+    stale.mkdir()
     assert cli.main([*GRID, "--data-dir", str(data_dir), "--jobs", "2", "--quiet", "--out", str(copy)]) == 0
     assert capsys.readouterr().out.startswith("2 cells run, 10 already finished")
+    assert not stale.exists()
     assert (copy / "cells.csv").read_text() == before
     # other settings in the same folder are refused rather than mixed
     with pytest.raises(InputError, match="generations"):

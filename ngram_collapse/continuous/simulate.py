@@ -15,11 +15,20 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .. import checks, seeding
+from ..errors import InputError
 from ..loop import progress_bar, recursive_training
 from ..results import Results, rows, spread, trajectory_columns
 from . import bounds
 from .gaussian import Gaussian
 from .gmm import ESTIMATORS, SymmetricGMM
+
+
+#: the largest sum of fourth powers of a sample the estimators may form: approximate ML multiplies
+#: second moments (double precision ends near 1.8e308)
+MAX_SUM_OF_FOURTH_POWERS = 1e300
+#: bytes per sample value while a generation is drawn and refitted (the samples and the estimators'
+#: temporaries, joint ML's grid of candidate roots included)
+_BYTES_PER_SAMPLE = 512
 
 
 def _check(n: int, mu0: float, sigma0: float, eps: float, generations: int, trajectories: int) -> None:
@@ -29,6 +38,12 @@ def _check(n: int, mu0: float, sigma0: float, eps: float, generations: int, traj
     checks.real("mu0", mu0)
     checks.real("sigma0", sigma0, minimum=0.0, above=True)
     checks.real("eps", eps, minimum=0.0, above=True)
+    if abs(mu0) + 40 * sigma0 > (MAX_SUM_OF_FOURTH_POWERS / n) ** 0.25:
+        name = "sigma0" if 40 * sigma0 >= abs(mu0) else "mu0"
+        raise InputError(f"{name} = {locals()[name]:g} is too large: the moments of n = {n} samples of scale "
+                         f"{abs(mu0) + 40 * sigma0:g} overflow double precision", name)
+    checks.memory("n", n, trajectories * n * _BYTES_PER_SAMPLE, f"the samples of {trajectories} trajectories")
+    checks.run_size(generations, trajectories, 32, "mu and sigma of every trajectory")
 
 
 def parameter_trajectories(model: Gaussian | SymmetricGMM, n: int, generations: int, rng: np.random.Generator,

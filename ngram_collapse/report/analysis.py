@@ -129,8 +129,8 @@ def survival_by_count(counts: NDArray[np.int64], forgotten: NDArray[np.float64],
     buckets = Buckets.of(counts)
     k = np.asarray(list(generations), np.int64)
     pairs = buckets.words * forgotten.shape[1]
-    alive = np.stack([np.bincount(buckets.index, weights=(forgotten > g).sum(axis=1),
-                                  minlength=buckets.words.size) for g in k]) / pairs
+    alive = np.array([np.bincount(buckets.index, weights=(forgotten > g).sum(axis=1), minlength=buckets.words.size)
+                      for g in k]).reshape(k.size, buckets.words.size) / pairs
     return {"buckets": buckets, "generations": k, "survival": alive,
             "stderr": np.sqrt(alive * (1 - alive) / pairs), "theory": _theory(counts, buckets, k)}
 
@@ -138,8 +138,8 @@ def survival_by_count(counts: NDArray[np.int64], forgotten: NDArray[np.float64],
 def _theory(counts: NDArray[np.int64], buckets: Buckets, k: NDArray[np.int64]) -> NDArray[np.float64]:
     """Mean over each bucket's words of 1 - exp(-c g_k) (Corollary 2), shape (len(k), buckets)."""
     word_theory = -np.expm1(-counts[None, :] * bounds.g_k(k)[:, None])
-    return np.stack([np.bincount(buckets.index, weights=row, minlength=buckets.words.size)
-                     for row in word_theory]) / buckets.words
+    return np.array([np.bincount(buckets.index, weights=row, minlength=buckets.words.size)
+                     for row in word_theory]).reshape(k.size, buckets.words.size) / buckets.words
 
 
 def median_time_to_forget(counts: NDArray[np.int64], forgotten: NDArray[np.float64],

@@ -5,7 +5,8 @@ so a resumed report is the same as one run at once.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator, Sequence
+from contextlib import nullcontext
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -13,11 +14,15 @@ from typing import Any
 from .. import seeding
 from ..errors import InputError
 from ..experiment import RunSettings, run_experiment, write_run
-from ..output import atomic_file, check_writable, slug
+from ..output import atomic_file, claim, locked, remove_stale, slug
 from ..pool import run_unordered
-from ..results import Results, read, write_csv
+from ..results import FILES, Results, write_csv, write_json
+from . import cluster
 from .analysis import CELLS_HEADER, cell_row, read_cell
 from .page import render_report
+
+
+REPORT_JSON = "report.json"
 
 
 @dataclass(frozen=True)
@@ -114,17 +119,22 @@ def _cell_task(settings: Settings, _shared: None, cell: Cell) -> Results:
 
 
 def is_finished(folder: Path, cell: Cell, settings: Settings) -> bool:
-    """Whether ``folder`` holds this cell, finished (cell folders appear whole or not at all).
+    """Whether ``folder`` holds this cell, finished and readable (cell folders appear whole or not at
+    all, but a file can be damaged later).
 
     Raises:
-        InputError: the folder holds the cell run with other settings (a rerun must not mix them).
+        InputError: the folder holds files this tool did not write, or the cell run with other
+            settings (a rerun must not mix them).
+        DamagedCell: it holds this cell's files but they cannot be read; running it again replaces them.
     """
-    summary_path = folder / "summary.json"
-    if not summary_path.is_file():
-        if folder.exists():
-            raise InputError(f"{folder} exists but is not a finished cell; remove it or use another out folder")
+    if not folder.exists():
         return False
-    found = read(folder).config
+    if not folder.is_dir() or not {p.name for p in folder.iterdir()} <= FILES["ngram"]:
+        raise InputError(f"{folder} holds files this tool did not write; move them or choose another out folder")
+    try:
+        found = read_cell(folder).results.config
+    except InputError as e:
+        raise DamagedCell(str(e)) from None
     for key, value in settings.config(cell).items():
         if found.get(key) != value:
             raise InputError(f"{folder} was run with {key}={found.get(key)!r}, not {value!r}; "
@@ -132,23 +142,31 @@ def is_finished(folder: Path, cell: Cell, settings: Settings) -> bool:
     return True
 
 
+class DamagedCell(Exception):
+    """A cell folder whose files cannot be read (its message says why)."""
+
+
 @dataclass
 class ReportRun:
-    """What :func:`run_report` did: the report page, and the cells run now or found finished."""
+    """What :func:`run_report` did: the report page, the cells run now or found finished, and the
+    damaged cells that were run again (with why)."""
 
     html: Path
     cells_csv: Path
     ran: list[Cell]
     skipped: list[Cell]
+    damaged: dict[str, str] = field(default_factory=dict)
 
 
 def run_report(out: Path, cells: Sequence[Cell], settings: Settings, *, jobs: int = 1,
                scheduler: str | None = None, progress: bool = True) -> ReportRun:
     """Run every unfinished cell of a grid, then (re)build ``cells.csv`` and ``report.html``.
 
-    Each finished cell is written atomically to ``out/<cell.name>`` by the process that collects the
-    results (workers need the corpora at the same path, but no shared output folder); cells already
-    there are skipped, so a rerun after an interruption loses at most the cells that were running.
+    ``out`` must be new, empty or a report folder (it holds ``report.json``); while the report runs it
+    holds ``report.lock``, so a second report on the same folder refuses. Each finished cell is
+    written atomically to ``out/<cell.name>`` by the process that collects the results (workers need
+    the corpora at the same path, but no shared output folder); finished cells are skipped and damaged
+    ones run again, so a rerun after an interruption loses at most the cells that were running.
 
     Args:
         out: the report folder (created if needed).
@@ -162,55 +180,44 @@ def run_report(out: Path, cells: Sequence[Cell], settings: Settings, *, jobs: in
     from tqdm import tqdm
 
     out = Path(out)
-    check_writable(out)
-    todo = [c for c in cells if not is_finished(out / c.name, c, settings)]
-    client = _dask_client(scheduler) if scheduler is not None and todo else None
+    if scheduler is not None:
+        cluster.check_address(scheduler)
+    claim(out, lambda folder: (folder / REPORT_JSON).is_file(), overwrite=True)
     out.mkdir(parents=True, exist_ok=True)
-    bar = tqdm(total=len(cells), initial=len(cells) - len(todo), unit="cell", desc="cells",
-               disable=None if progress else True)
-    try:
-        if client is not None:
-            finished = _run_on_dask(client, todo, settings)
-        elif len(todo) == 1:
-            finished = iter([(todo[0], run_cell(todo[0], settings, jobs=jobs, progress=progress))])
-        else:
-            finished = ((todo[i], r) for i, r in run_unordered(functools.partial(_cell_task, settings), todo, jobs))
-        for cell, results in finished:
-            write_run(results, out / cell.name)
-            bar.update(1)
-    finally:
-        bar.close()
-        if client is not None:
-            client.close()
-    html, cells_csv = build_report(out, cells)
-    return ReportRun(html, cells_csv, todo, [c for c in cells if c not in todo])
+    with locked(out, "report.lock", "report"):
+        remove_stale(out)
+        _write_report_json(out, settings)
+        todo, damaged = [], {}
+        for cell in cells:
+            try:
+                if not is_finished(out / cell.name, cell, settings):
+                    todo.append(cell)
+            except DamagedCell as e:
+                damaged[cell.name] = str(e)
+                todo.append(cell)
+        remote = scheduler is not None and todo
+        with cluster.session(scheduler) if remote else nullcontext() as client, \
+                tqdm(total=len(cells), initial=len(cells) - len(todo), unit="cell", desc="cells",
+                     disable=None if progress else True) as bar:
+            if remote:
+                finished = cluster.run(client, run_cell, todo, settings)
+            elif len(todo) == 1:
+                finished = iter([(todo[0], run_cell(todo[0], settings, jobs=jobs, progress=progress))])
+            else:
+                finished = ((todo[i], r) for i, r in run_unordered(functools.partial(_cell_task, settings), todo, jobs))
+            for cell, results in finished:
+                write_run(results, out / cell.name)
+                bar.update(1)
+        html, cells_csv = build_report(out, cells)
+    return ReportRun(html, cells_csv, todo, [c for c in cells if c not in todo], damaged)
 
 
-def _dask_client(scheduler: str):
-    """A ``distributed.Client`` for ``dask://HOST:PORT``; InputError if impossible."""
-    if not scheduler.startswith("dask://") or len(scheduler) == len("dask://"):
-        raise InputError(f"scheduler {scheduler}: expected dask://HOST:PORT", "scheduler")
-    try:
-        import distributed
-    except ImportError:
-        raise InputError("scheduler needs Dask: pip install 'ngram-collapse[dask]'", "scheduler") from None
-    try:
-        return distributed.Client("tcp://" + scheduler[len("dask://"):], timeout="5s")
-    except (OSError, TimeoutError, ValueError) as e:
-        reason = str(e).splitlines()[0] if str(e) else type(e).__name__
-        raise InputError(f"scheduler {scheduler}: cannot connect ({reason})", "scheduler") from None
-
-
-def _run_on_dask(client, cells: Sequence[Cell], settings: Settings) -> Iterator[tuple[Cell, Results]]:
-    """Run cells on a Dask cluster, yielding each as it completes."""
-    import distributed
-
-    futures = {client.submit(run_cell, cell, settings, pure=False): cell for cell in cells}
-    try:
-        for future in distributed.as_completed(list(futures)):
-            yield futures[future], future.result()
-    finally:
-        client.cancel(list(futures))
+def _write_report_json(out: Path, settings: Settings) -> None:
+    """``report.json``: what the report folder is, and the settings every cell shares."""
+    options = {k: v for k, v in settings.corpus_options.items() if k != "data_dir"}
+    with atomic_file(out / REPORT_JSON) as tmp:
+        write_json(tmp, {"kind": "report", "generations": settings.generations,
+                         "trajectories": settings.trajectories, "seed": settings.seed, "corpus_options": options})
 
 
 def build_report(out: Path, cells: Sequence[Cell]) -> tuple[Path, Path]:
