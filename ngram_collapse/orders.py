@@ -81,7 +81,7 @@ def word_units(data: Sequences, order: int) -> WordUnits:
 
     tok, stand = _padded_stream(data, order)
     nxt = tok[stand + 1]  # the token emitted from every standing position
-    seq = np.repeat(np.arange(n_seq, dtype=np.int64), data.lengths + 1)
+    seq = np.repeat(np.arange(n_seq, dtype=np.int32 if n_seq < 2**31 else np.int64), data.lengths + 1)
     first = data.offsets[:-1] + np.arange(n_seq)  # first standing position of every sequence
     context, ngram_count, context_count = _context_groups(tok, stand, nxt, order, vocab_size)
     branch = ngram_count < context_count  # another token follows this context somewhere
@@ -92,7 +92,7 @@ def word_units(data: Sequences, order: int) -> WordUnits:
     segment = np.cumsum(starts) - 1
 
     # log P(next token | context) under the model, and its running sum over standing positions.
-    logp = np.log(ngram_count / context_count)
+    logp = np.log(ngram_count / context_count.astype(float))
     cum = np.concatenate(([0.0], np.cumsum(logp)))
 
     # Word occurrences (standing positions emitting a word) grouped by word, in text order.
@@ -100,21 +100,25 @@ def word_units(data: Sequences, order: int) -> WordUnits:
     word = nxt[at]
     by_word = _stable_argsort(word)
     at, word = at[by_word], word[by_word]
+    seq_at, segment_at = seq[at], segment[at]
     same_word = word[1:] == word[:-1]
-    new_segment = np.concatenate(([True], ~same_word | (segment[at[1:]] != segment[at[:-1]])))
-    new_sequence = np.concatenate(([True], ~same_word | (seq[at[1:]] != seq[at[:-1]])))
+    same_sequence = same_word & (seq_at[1:] == seq_at[:-1])
+    new_segment = np.concatenate(([True], ~same_word | (segment_at[1:] != segment_at[:-1])))
     segments = np.bincount(word[new_segment], minlength=vocab_size).astype(np.int64)
-    sequences = np.bincount(word[new_sequence], minlength=vocab_size).astype(np.int64)
+    sequences = np.bincount(word[np.concatenate(([True], ~same_sequence))], minlength=vocab_size).astype(np.int64)
 
     # Return probability of every occurrence: copy the text on to the word's next occurrence in the
-    # same sequence, or go round a cycle of the sequence that contains the occurrence.
-    forward = np.zeros(at.size)
-    linked = np.flatnonzero(same_word & (seq[at[1:]] == seq[at[:-1]]))
-    forward[linked] = np.exp(cum[at[linked + 1] + 1] - cum[at[linked] + 1])
-    cycles = _cycle_mass(context, seq, nxt, cum, branch)[at]
-    # Discount by the chance of the same route from a random state (exactly 0 at order 1).
-    mixing = 1.0 - context_count[at + 1] / stand.size
-    back = mixing * np.minimum(forward + cycles, 1.0)
+    # same sequence, or go round a cycle of the sequence that contains the occurrence; discounted by
+    # the chance of the same route from a random state (the context's share of all positions).
+    # At order 1 there is one context, the discount is exactly 0 and e = c.
+    back = np.zeros(at.size)
+    if order > 1:
+        mixing = 1.0 - context_count[at + 1] / stand.size
+        linked = np.flatnonzero(same_sequence)
+        back[linked] = np.exp(cum[at[linked + 1] + 1] - cum[at[linked] + 1])
+        back += _cycle_mass(context, seq, nxt, cum, branch)[at]
+        np.minimum(back, 1.0, out=back)
+        back *= mixing
     effective = np.bincount(word, weights=1.0 - back, minlength=vocab_size)
     return WordUnits(order, counts, segments, sequences, effective)
 
@@ -174,9 +178,15 @@ def _padded_stream(data: Sequences, order: int) -> tuple[NDArray[np.int32], NDAr
 
 def _context_groups(tok: NDArray[np.int32], stand: NDArray[np.int64], nxt: NDArray[np.int32], order: int,
                     vocab_size: int) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
-    """For every standing position: its context's number, and how often its n-gram and its context
-    occur in the data. Contexts are packed exactly when they fit in an int64 with the next id,
-    otherwise hashed, and every pair of equal hashes is checked against the tokens."""
+    """Group the standing positions by context and by n-gram, with one sort of (context, next id) keys.
+
+    Contexts are packed exactly when they fit beside the next id in 62 bits, otherwise hashed, and
+    every pair of equal hashes is checked against the tokens (another hash is tried on a collision).
+
+    Returns:
+        (context, ngram_count, context_count), each of shape (standing positions,): the number of
+        the position's context, and how often its n-gram and its context occur in the data.
+    """
     bits = max(int(vocab_size - 1).bit_length(), 1)
     width = order - 1
     for salt in range(MAX_SALTS):
@@ -187,31 +197,39 @@ def _context_groups(tok: NDArray[np.int32], stand: NDArray[np.int64], nxt: NDArr
         key = key[perm]
         new_context = np.ones(key.size, dtype=bool)
         np.not_equal(key[1:] >> bits, key[:-1] >> bits, out=new_context[1:])
-        if width * bits + bits <= 62 or not _collides(tok, stand[perm], new_context, width):
+        if _exact(width, bits) or not _collides(tok, stand[perm], new_context, width):
             break
     else:  # pragma: no cover - 100 independent 64-bit hashes colliding
         raise RuntimeError("100 hash functions collided; this should not happen")
     new_ngram = np.ones(key.size, dtype=bool)
     np.not_equal(key[1:], key[:-1], out=new_ngram[1:])
-    context_sorted = np.cumsum(new_context) - 1
-    context_count = np.diff(np.flatnonzero(np.append(new_context, True)))[context_sorted]
-    ngram_sorted = np.cumsum(new_ngram) - 1
-    ngram_count = np.diff(np.flatnonzero(np.append(new_ngram, True)))[ngram_sorted]
-    context = np.empty(key.size, np.int64)
-    context[perm] = context_sorted
-    out_ngram = np.empty(key.size, np.int64)
-    out_ngram[perm] = ngram_count
-    out_context = np.empty(key.size, np.int64)
-    out_context[perm] = context_count
-    return context, out_ngram, out_context
+    del key
+    index = np.int32 if perm.size < 2**31 else np.int64
+    context, ngram_count, context_count = (np.empty(perm.size, index) for _ in range(3))
+    context[perm] = np.cumsum(new_context, dtype=index) - 1
+    context_count[perm] = _run_lengths(new_context)
+    ngram_count[perm] = _run_lengths(new_ngram)
+    return context, ngram_count, context_count
+
+
+def _run_lengths(new: NDArray[np.bool_]) -> NDArray[np.int64]:
+    """For every element of a sorted array, the length of its run of equal values (``new`` marks
+    the first element of every run)."""
+    lengths = np.diff(np.flatnonzero(new), append=new.size)
+    return np.repeat(lengths, lengths)
+
+
+def _exact(width: int, bits: int) -> bool:
+    """Whether a context of ``width`` ids packs exactly beside the next id into 62 bits."""
+    return (width + 1) * bits <= 62
 
 
 def _context_keys(tok: NDArray[np.int32], stand: NDArray[np.int64], width: int, bits: int,
                   salt: int) -> NDArray[np.int64]:
-    """The ``width`` tokens ending at every standing position, packed (exact) or hashed into
-    62 - bits bits, so that the next id fits below them."""
+    """The ``width`` tokens ending at every standing position as an integer below 2**(62 - bits):
+    packed (exact) if :func:`_exact`, otherwise hashed with the hash chosen by ``salt``."""
     key = np.zeros(stand.size, dtype=np.int64)
-    if width * bits + bits <= 62:
+    if _exact(width, bits):
         for t in range(width):
             key |= tok[stand - t].astype(np.int64) << (bits * t)
         return key
@@ -246,7 +264,7 @@ def _cycle_mass(context: NDArray[np.int64], seq: NDArray[np.int64], nxt: NDArray
     emitted at a..b-1.
     """
     at = np.flatnonzero(branch)
-    at = at[np.argsort(context[at] * branch.size + at)]  # branch points by context, then position
+    at = at[np.argsort((context[at].astype(np.int64) << 32) | at)]  # branch points by context, then in text order
     a, b = at[:-1], at[1:]
     pair = (context[a] == context[b]) & (seq[a] == seq[b]) & (nxt[a] != nxt[b])
     a, b = a[pair], b[pair]
