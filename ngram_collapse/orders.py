@@ -107,18 +107,20 @@ def word_units(data: Sequences, order: int) -> WordUnits:
     segments = np.bincount(word[new_segment], minlength=vocab_size).astype(np.int64)
     sequences = np.bincount(word[np.concatenate(([True], ~same_sequence))], minlength=vocab_size).astype(np.int64)
 
-    # Return probability of every occurrence: copy the text on to the word's next occurrence in the
-    # same sequence, or go round a cycle of the sequence that contains the occurrence; discounted by
-    # the chance of the same route from a random state (the context's share of all positions).
-    # At order 1 there is one context, the discount is exactly 0 and e = c.
+    # Return probability of every occurrence: the next occurrence in the same segment is copied with
+    # it for sure; otherwise the walk may copy the text on to the next occurrence in the same
+    # sequence, or go round a cycle of the sequence through the occurrence. A route through branch
+    # points counts only for its excess over the chance of the same route from a random state (the
+    # context's share of all positions): at order 1 there is one context, the excess is exactly 0
+    # and e = c.
     back = np.zeros(at.size)
     if order > 1:
-        mixing = 1.0 - context_count[at + 1] / stand.size
         linked = np.flatnonzero(same_sequence)
         back[linked] = np.exp(cum[at[linked + 1] + 1] - cum[at[linked] + 1])
         back += _cycle_mass(context, seq, nxt, cum, branch)[at]
         np.minimum(back, 1.0, out=back)
-        back *= mixing
+        back *= 1.0 - context_count[at + 1] / stand.size
+        back[:-1][same_word & (segment_at[1:] == segment_at[:-1])] = 1.0
     effective = np.bincount(word, weights=1.0 - back, minlength=vocab_size)
     return WordUnits(order, counts, segments, sequences, effective)
 
