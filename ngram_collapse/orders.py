@@ -79,6 +79,9 @@ def word_units(data: Sequences, order: int) -> WordUnits:
         zeros = np.zeros(vocab_size, np.int64)
         return WordUnits(order, counts, zeros, zeros.copy(), zeros.astype(float))
 
+    if order == 1:  # one context, followed by every word and </s>: every position branches
+        return WordUnits(1, counts, counts.copy(), sequence_counts(data), counts.astype(float))
+
     tok, stand = _padded_stream(data, order)
     nxt = tok[stand + 1]  # the token emitted from every standing position
     seq = np.repeat(np.arange(n_seq, dtype=np.int32 if n_seq < 2**31 else np.int64), data.lengths + 1)
@@ -111,16 +114,14 @@ def word_units(data: Sequences, order: int) -> WordUnits:
     # it for sure; otherwise the walk may copy the text on to the next occurrence in the same
     # sequence, or go round a cycle of the sequence through the occurrence. A route through branch
     # points counts only for its excess over the chance of the same route from a random state (the
-    # context's share of all positions): at order 1 there is one context, the excess is exactly 0
-    # and e = c.
+    # context's share of all positions; at order 1, one context, the excess would be exactly 0).
     back = np.zeros(at.size)
-    if order > 1:
-        linked = np.flatnonzero(same_sequence)
-        back[linked] = np.exp(cum[at[linked + 1] + 1] - cum[at[linked] + 1])
-        back += _cycle_mass(context, seq, nxt, cum, branch)[at]
-        np.minimum(back, 1.0, out=back)
-        back *= 1.0 - context_count[at + 1] / stand.size
-        back[:-1][same_word & (segment_at[1:] == segment_at[:-1])] = 1.0
+    linked = np.flatnonzero(same_sequence)
+    back[linked] = np.exp(cum[at[linked + 1] + 1] - cum[at[linked] + 1])
+    back += _cycle_mass(context, seq, nxt, cum, branch)[at]
+    np.minimum(back, 1.0, out=back)
+    back *= 1.0 - context_count[at + 1] / stand.size
+    back[:-1][same_word & (segment_at[1:] == segment_at[:-1])] = 1.0
     effective = np.bincount(word, weights=1.0 - back, minlength=vocab_size)
     return WordUnits(order, counts, segments, sequences, effective)
 
