@@ -17,7 +17,9 @@ place of c (see docs/theory.md, "Every n-gram order", for the derivation and the
 
 Everything is computed from the training data alone, independently of :mod:`ngram_collapse.ngram`,
 with the model's padding: every sequence is preceded by ``order - 1`` ``<s>`` and ended by ``</s>``.
-The cost is one sort of the n-gram keys plus two radix sorts of short integers, about one fit.
+The cost is one sort of the (context, next token) keys of all positions, one of the branch points
+and a radix sort of the word occurrences: 1.6 to 2.1 times the CPU time of fitting generation 0 on
+the WikiText-2 prefix at orders 3 to 16 (order 1 needs no sort of contexts: 0.5 times).
 """
 from __future__ import annotations
 
@@ -47,8 +49,8 @@ class WordUnits:
         segments: number of distinct segments containing the word (text between branch points).
         sequences: number of distinct sequences containing the word (the memorising limit).
         effective: the effective count e = sum over occurrences of (1 - return probability);
-            equals ``counts`` exactly at order 1, and lies near ``segments`` (below it where
-            segments of a word are linked).
+            equals ``counts`` exactly at order 1, and is at most ``segments`` (below it where a walk
+            that copies one segment of the word can go on to copy another).
     """
 
     order: int
@@ -66,8 +68,8 @@ def word_units(data: Sequences, order: int) -> WordUnits:
         order: n-gram order >= 1.
 
     Returns:
-        :class:`WordUnits`. Costs about one fit of the model: one sort of the n-gram keys and two
-        radix sorts (positions by context, word occurrences by word), all vectorised over positions.
+        :class:`WordUnits`, computed with a few sorts vectorised over positions (no loop per word or
+        position; see the module docstring for the cost).
     """
     if isinstance(order, bool) or not isinstance(order, (int, np.integer)) or order < 1:
         raise InputError(f"order must be an integer >= 1, not {order!r}")
@@ -132,11 +134,12 @@ def sequence_counts(data: Sequences) -> NDArray[np.int64]:
     The units of a model that memorises whole sequences: with these in place of the counts,
     Corollary 2's formula is the sequence-level limit of the prediction.
     """
-    n_seq = len(data)
-    seq = np.repeat(np.arange(n_seq, dtype=np.int64), data.lengths)
+    if data.num_tokens == 0:
+        return np.zeros(len(data.vocab), np.int64)
+    seq = np.repeat(np.arange(len(data), dtype=np.int64), data.lengths)
     by_word = _stable_argsort(data.ids)
     word, seq = data.ids[by_word], seq[by_word]
-    new = np.concatenate(([True], (word[1:] != word[:-1]) | (seq[1:] != seq[:-1]))) if word.size else word.astype(bool)
+    new = np.concatenate(([True], (word[1:] != word[:-1]) | (seq[1:] != seq[:-1])))
     return np.bincount(word[new], minlength=len(data.vocab)).astype(np.int64)
 
 
