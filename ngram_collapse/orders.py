@@ -18,7 +18,7 @@ place of c (see docs/theory.md, "Every n-gram order", for the derivation and the
 Everything is computed from the training data alone, independently of :mod:`ngram_collapse.ngram`,
 with the model's padding: every sequence is preceded by ``order - 1`` ``<s>`` and ended by ``</s>``.
 The cost is one sort of the (context, next token) keys of all positions, one of the branch points
-and a radix sort of the word occurrences: 1.6 to 2.1 times the CPU time of fitting generation 0 on
+and a radix sort of the word occurrences: 1.6 to 2.3 times the CPU time of fitting generation 0 on
 the WikiText-2 prefix at orders 3 to 16 (order 1 needs no sort of contexts: 0.5 times).
 """
 from __future__ import annotations
