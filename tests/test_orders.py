@@ -1,0 +1,169 @@
+"""Effective counts and the prediction of Corollaries 1-2 at every n-gram order (ngram_collapse.orders)."""
+from __future__ import annotations
+
+from fractions import Fraction
+
+import numpy as np
+import pytest
+
+from ngram_collapse import bounds
+from ngram_collapse.errors import InputError
+from ngram_collapse.experiment import run_experiment
+from ngram_collapse.orders import predicted_distinct, sequence_counts, word_units
+from ngram_collapse.vocab import Sequences
+
+# Two sequences, "a b a" and "b c"; the words a, b, c have ids 2, 3, 4.
+HAND = [["a", "b", "a"], ["b", "c"]]
+
+
+def units(order):
+    u = word_units(Sequences.encode(HAND), order)
+    return u.counts[2:], u.segments[2:], u.sequences[2:], u.effective[2:]
+
+
+def test_units_by_hand_order1():
+    # One context, followed by a, b, c and </s>: every position is a branch point, every
+    # occurrence its own segment, and nothing is copied along with anything else: e = c.
+    counts, segments, sequences, effective = units(1)
+    assert counts.tolist() == [2, 2, 1]
+    assert segments.tolist() == [2, 2, 1]
+    assert sequences.tolist() == [1, 2, 1]  # a is twice in "a b a"
+    assert effective.tolist() == [2.0, 2.0, 1.0]
+
+
+def test_units_by_hand_order2():
+    # Contexts and what follows them (standing positions 0-3 in "a b a", 4-6 in "b c"):
+    #   <s> -> a, b      a -> b, </s>      b -> a, c      c -> </s>
+    # <s>, a and b branch, so every word starts its own segment: segments = counts.
+    # 7 standing positions; P(b | a) = P(a | b) = 1/2.
+    # a (position 0): the walk may copy "b a" on to the next a: 1/2 * 1/2 = 1/4; its state after
+    #   a is the context a (2 of the 7 positions), so the excess over chance is (1 - 2/7) * 1/4.
+    # a (position 2): no later a in "a b a", but the context a recurs (positions 1 and 3, followed
+    #   by b and </s>): standing at 3 the walk can take b, then a, and be back: a cycle through
+    #   positions 1-2 of probability 1/4, which holds this a (and the b at position 1).
+    #   Excess (1 - 2/7) * 1/4 again.  e(a) = 2 * (1 - 5/28) = 23/14.
+    # b in "a b a": the same cycle, state b (2 of 7): 1 - 5/28. b in "b c": nothing: 1.
+    # c: nothing: 1.
+    counts, segments, sequences, effective = units(2)
+    assert segments.tolist() == [2, 2, 1]
+    assert sequences.tolist() == [1, 2, 1]
+    expected = [Fraction(23, 14), Fraction(51, 28), Fraction(1)]
+    np.testing.assert_allclose(effective, [float(x) for x in expected], rtol=1e-12)
+
+
+@pytest.mark.parametrize("order", [4, 8])
+def test_units_by_hand_memorising(order):
+    # With 3 or more words of context every context inside a sequence is unique: only the start
+    # (<s> ... <s>, followed by a and b) branches, so each sequence is one segment. The two a's of
+    # "a b a" are copied together: the units are the sequences.
+    counts, segments, sequences, effective = units(order)
+    assert counts.tolist() == [2, 2, 1]
+    assert segments.tolist() == [1, 2, 1]
+    assert sequences.tolist() == [1, 2, 1]
+    assert effective.tolist() == [1.0, 2.0, 1.0]
+
+
+def test_shared_contexts_make_one_segment():
+    # "x y z" twice and "w y z" (ids x 2, y 3, z 4, w 5): y always follows x or w and z always
+    # follows y, so at orders 2 and 3 the only branch point is the start (x or w): each sequence is
+    # one segment, each word is once in it, and the units are the sequences.
+    data = Sequences.encode([["x", "y", "z"], ["x", "y", "z"], ["w", "y", "z"]])
+    for order in (2, 3):
+        u = word_units(data, order)
+        assert u.segments[2:].tolist() == [2, 3, 3, 1]
+        assert u.effective[2:].tolist() == [2.0, 3.0, 3.0, 1.0]
+
+
+def test_sequence_counts():
+    data = Sequences.encode([["a", "b", "a"], ["b", "c"], ["a"]])
+    assert sequence_counts(data)[2:].tolist() == [2, 2, 1]
+    assert sequence_counts(data)[:2].tolist() == [0, 0]  # the markers
+
+
+def test_order1_prediction_is_corollary2(valid):
+    k = np.arange(11)
+    u = word_units(valid, 1)
+    np.testing.assert_array_equal(u.effective, valid.counts())
+    for sampling in ("multinomial", "poisson"):
+        np.testing.assert_array_equal(predicted_distinct(u.effective, k, sampling),
+                                      bounds.corollary2_expected_distinct(valid.counts(), k))
+    np.testing.assert_array_equal(predicted_distinct(u.effective, k), bounds.corollary1_bounds(valid.counts(), k)[0])
+
+
+def test_units_agree_with_a_direct_count(valid):
+    # Segments and sequences counted word by word in Python on part of the validation split.
+    data = Sequences(valid.ids[:valid.offsets[200]], valid.offsets[:201], valid.vocab)
+    order = 3
+    follow: dict[tuple, set] = {}
+    padded = [["<s>"] * (order - 1) + seq + ["</s>"] for seq in data]
+    for seq in padded:
+        for i in range(order - 1, len(seq)):
+            follow.setdefault(tuple(seq[i - order + 1:i]), set()).add(seq[i])
+    segments: dict[str, set] = {}
+    sequences: dict[str, set] = {}
+    seg = -1
+    for s, seq in enumerate(padded):
+        for i in range(order - 1, len(seq) - 1):
+            if i == order - 1 or len(follow[tuple(seq[i - order + 1:i])]) > 1:
+                seg += 1
+            segments.setdefault(seq[i], set()).add(seg)
+            sequences.setdefault(seq[i], set()).add(s)
+    u = word_units(data, order)
+    for word, segs in segments.items():
+        i = data.vocab.lookup(word)
+        assert u.segments[i] == len(segs) and u.sequences[i] == len(sequences[word])
+        assert u.effective[i] <= u.segments[i] + 1e-9
+    assert u.segments.sum() == sum(len(s) for s in segments.values())
+
+
+def test_hashed_contexts_match_packed():
+    # 200 words (8-bit ids) pack a 6-word context beside the next id exactly (7 * 8 <= 62 bits);
+    # the same sequences on a vocabulary padded to 2**12 ids need the hash (7 * 12 > 62 bits).
+    rng = np.random.default_rng(3)
+    seqs = [[f"w{j}" for j in rng.zipf(1.3, size=rng.integers(3, 30)) % 200] for _ in range(400)]
+    packed = Sequences.encode(seqs)
+    padded = Sequences.encode(seqs)
+    for i in range(2**12):
+        padded.vocab.add(f"pad{i}")
+    u, v = word_units(packed, 7), word_units(padded, 7)
+    n = len(packed.vocab)
+    assert not v.segments[n:].any()
+    np.testing.assert_array_equal(u.segments, v.segments[:n])
+    np.testing.assert_array_equal(u.sequences, v.sequences[:n])
+    np.testing.assert_allclose(u.effective, v.effective[:n], rtol=1e-12)
+
+
+def test_bad_order():
+    with pytest.raises(InputError, match="order"):
+        word_units(Sequences.encode(HAND), 0)
+    with pytest.raises(InputError, match="sampling"):
+        predicted_distinct([1, 2], [1], "binomial")
+
+
+def _repeating_corpus(seed: int, sequences: int) -> Sequences:
+    """Short sequences of Zipf-distributed words, each ending with a copy of one of its own words
+    (made here), so that a word is often repeated inside one sequence."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for n in rng.integers(3, 10, size=sequences).tolist():
+        words = [f"w{i}" for i in (rng.zipf(1.4, size=n) % 4000).tolist()]
+        out.append(words + [words[int(rng.integers(n))]])
+    return Sequences.encode(out)
+
+
+@pytest.mark.parametrize("order, sampling", [(2, "multinomial"), (16, "multinomial"), (16, "poisson")])
+def test_prediction_against_simulation(order, sampling):
+    """The prediction is within 4 standard errors of the simulated mean distinct words at every
+    generation (20 trajectories, fixed seed), where Corollary 1/2 with the plain counts is not
+    (order 16 memorises the sequences: a word repeated in a sequence is one unit)."""
+    data = _repeating_corpus(1, 3000)
+    k = np.arange(11)
+    result = run_experiment(data, order, generations=10, trajectories=20, sampling=sampling, seed=7)
+    distinct = result.distinct_words()
+    mean, se = distinct.mean(0), distinct.std(0, ddof=1) / np.sqrt(distinct.shape[0])
+    predicted = predicted_distinct(word_units(data, order).effective, k, sampling)
+    z = np.abs(predicted - mean)[1:] / se[1:]
+    assert z.max() < 4, z
+    if order == 16:
+        corollary = bounds.corollary2_expected_distinct(data.counts(), k)
+        assert (np.abs(corollary - mean)[1:] / se[1:]).max() > 8
