@@ -161,6 +161,7 @@ def _survival_table(rows: list[dict]) -> tuple[list[str], list[list]]:
     """Header and rows of the per-generation table printed by a run."""
     m = rows[0]["distinct_mean"]
     theory = ["expected"] if "expected" in rows[0] else ["bound_lower", "bound_upper"]
+    theory += ["predicted", "sequence_limit"]
     header = ["k", "distinct", "sd", "fraction"] + [f"{t} fraction" for t in theory]
     return header, [[r["generation"], round(r["distinct_mean"], 1),
                      None if r["distinct_std"] is None else round(r["distinct_std"], 1),

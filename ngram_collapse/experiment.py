@@ -18,11 +18,12 @@ from numpy.typing import NDArray
 from . import bounds, checks, seeding
 from .loop import SAMPLING_SCHEMES, progress_bar, recursive_training
 from .ngram import MAX_ORDER, NgramModel
+from .orders import WordUnits, predicted_distinct, word_units
 from .pool import run_ordered
 from .results import Results, Table, rows, spread, trajectory_columns, write
 from .vocab import Sequences
 
-WORDS_HEADER = ("word", "count", "trajectory", "forgotten_at")
+WORDS_HEADER = ("word", "count", "trajectory", "forgotten_at", "effective_count", "sequences")
 #: bytes held per trajectory and generation (measurements, their copies in the results and the CSV
 #: columns) and per trajectory and word (when it was forgotten, and the words table built from it)
 _BYTES_PER_GENERATION = 128
@@ -116,15 +117,19 @@ def _trajectory_task(settings: RunSettings, model: NgramModel, seed: np.random.S
     return run_trajectory(model, settings, seed)
 
 
-def theory(counts: NDArray[np.int64], settings: RunSettings) -> dict[str, NDArray[np.float64]]:
-    """E[uniq_k] from the original counts, k = 0..K (docs/theory.md §6): Corollary 1's
-    ``bound_lower`` and ``bound_upper`` (multinomial sampling) or Corollary 2's exact ``expected``
-    (Poisson sampling)."""
+def theory(units: WordUnits, settings: RunSettings) -> dict[str, NDArray[np.float64]]:
+    """E[uniq_k], k = 0..K: from the original counts, Corollary 1's ``bound_lower`` and
+    ``bound_upper`` (multinomial sampling) or Corollary 2's exact ``expected`` (Poisson sampling)
+    (docs/theory.md §6); at every order, the ``predicted`` curve from the effective counts and the
+    ``sequence_limit`` from the number of sequences holding each word (docs/theory.md §11)."""
     k = np.arange(settings.generations + 1)
     if settings.sampling == "poisson":
-        return {"expected": bounds.corollary2_expected_distinct(counts, k)}
-    lower, upper = bounds.corollary1_bounds(counts, k)
-    return {"bound_lower": lower, "bound_upper": upper}
+        corollary = {"expected": bounds.corollary2_expected_distinct(units.counts, k)}
+    else:
+        lower, upper = bounds.corollary1_bounds(units.counts, k)
+        corollary = {"bound_lower": lower, "bound_upper": upper}
+    return {**corollary, "predicted": predicted_distinct(units.effective, k),
+            "sequence_limit": predicted_distinct(units.sequences, k)}
 
 
 def run_experiment(data: Sequences, settings: RunSettings | None = None, *, jobs: int = 1,
@@ -161,6 +166,8 @@ def run_experiment(data: Sequences, settings: RunSettings | None = None, *, jobs
     start = time.perf_counter()
     model = NgramModel(settings.order).fit(data)
     fitted = time.perf_counter()
+    units = word_units(data, settings.order)
+    predicted = time.perf_counter()
     bar = progress_bar(settings.trajectories * settings.generations, progress)
     try:
         if jobs == 1:
@@ -171,35 +178,38 @@ def run_experiment(data: Sequences, settings: RunSettings | None = None, *, jobs
                                on_done=lambda _: bar.update(settings.generations))
     finally:
         bar.close()
-    seconds = time.perf_counter() - fitted
-    timings = {"fit_generation0_seconds": fitted - start, "trajectories_seconds": seconds, "processes": jobs,
+    seconds = time.perf_counter() - predicted
+    timings = {"fit_generation0_seconds": fitted - start, "prediction_seconds": predicted - fitted,
+               "trajectories_seconds": seconds, "processes": jobs,
                "tokens_per_second": settings.trajectories * settings.generations * data.num_tokens / max(seconds, 1e-12)}
-    return _results(data, settings, done, {**(about or {}), **settings.config()}, timings)
+    return _results(data, units, settings, done, {**(about or {}), **settings.config()}, timings)
 
 
-def _results(data: Sequences, settings: RunSettings, done: list[Trajectory], config: dict[str, Any],
-             timings: dict[str, Any]) -> Results:
-    counts = data.counts()
+def _results(data: Sequences, units: WordUnits, settings: RunSettings, done: list[Trajectory],
+             config: dict[str, Any], timings: dict[str, Any]) -> Results:
     distinct = np.stack([t.distinct_words for t in done])
     tokens = np.stack([t.tokens for t in done])
     mean, std, _ = spread(distinct)
     summary_rows = rows({"generation": np.arange(settings.generations + 1), "distinct_mean": mean,
-                         "distinct_std": std, "tokens_mean": tokens.mean(axis=0), **theory(counts, settings)})
+                         "distinct_std": std, "tokens_mean": tokens.mean(axis=0), **theory(units, settings)})
     columns = trajectory_columns(tokens=tokens, distinct_words=distinct,
                                  distinct_ngrams=np.stack([t.distinct_ngrams for t in done]))
     forgotten = np.stack([t.forgotten_at for t in done], axis=1)
-    words = Table(WORDS_HEADER, functools.partial(_word_rows, list(data.vocab.words), counts, forgotten))
+    words = Table(WORDS_HEADER, functools.partial(_word_rows, list(data.vocab.words), units, forgotten))
     return Results("ngram", config, summary_rows, columns, timings, tables={"words": words})
 
 
-def _word_rows(vocab: list[str], counts: NDArray[np.int64], forgotten: NDArray[np.int32]):
+def _word_rows(vocab: list[str], units: WordUnits, forgotten: NDArray[np.int32]):
     """Rows of ``words.csv``: one per word of the original vocabulary and trajectory (word by word,
-    trajectories in order); ``forgotten_at`` is the first generation the word is absent, or ``""`` if
-    it survives the run. Generated lazily: memory stays O(vocabulary x trajectories)."""
-    for i in np.flatnonzero(counts).tolist():
-        word, count = vocab[i], int(counts[i])
+    trajectories in order): its count, ``forgotten_at`` (the first generation the word is absent, or
+    ``""`` if it survives the run), its effective count (4 decimals) and the number of sequences
+    holding it (:func:`ngram_collapse.orders.word_units`). Generated lazily: memory stays
+    O(vocabulary x trajectories)."""
+    effective = np.round(units.effective, 4).tolist()
+    for i in np.flatnonzero(units.counts).tolist():
+        word, count, e, s = vocab[i], int(units.counts[i]), effective[i], int(units.sequences[i])
         for t, k in enumerate(forgotten[i].tolist()):
-            yield word, count, t, (k if k >= 0 else "")
+            yield word, count, t, (k if k >= 0 else ""), e, s
 
 
 def write_run(results: Results, out: Path, plot: bool = True) -> None:

@@ -28,9 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from . import bounds
-from .errors import InputError
-from .loop import check_sampling
+from . import bounds, checks
 from .vocab import BOS_ID, EOS_ID, Sequences
 
 MAX_SALTS = 100  # hash functions tried before giving up (a collision is checked, never assumed away)
@@ -71,9 +69,7 @@ def word_units(data: Sequences, order: int) -> WordUnits:
         :class:`WordUnits`, computed with a few sorts vectorised over positions (no loop per word or
         position; see the module docstring for the cost).
     """
-    if isinstance(order, bool) or not isinstance(order, (int, np.integer)) or order < 1:
-        raise InputError(f"order must be an integer >= 1, not {order!r}")
-    order = int(order)
+    order = checks.integer("order", order, minimum=1)
     vocab_size = len(data.vocab)
     n_seq, n_words = len(data), data.num_tokens
     counts = data.counts().astype(np.int64)
@@ -143,7 +139,7 @@ def sequence_counts(data: Sequences) -> NDArray[np.int64]:
     return np.bincount(word[new], minlength=len(data.vocab)).astype(np.int64)
 
 
-def predicted_distinct(effective: ArrayLike, k: ArrayLike, sampling: str = "multinomial") -> NDArray[np.float64]:
+def predicted_distinct(effective: ArrayLike, k: ArrayLike) -> NDArray[np.float64]:
     """Predicted E[uniq_k]: sum over words of 1 - exp(-e_w g_k), shape of ``k``.
 
     Corollary 2's formula (and Corollary 1's lower bound) with the effective counts e_w of
@@ -157,9 +153,7 @@ def predicted_distinct(effective: ArrayLike, k: ArrayLike, sampling: str = "mult
         effective: effective counts, shape (V,) (zeros are ignored); also accepts plain counts,
             segment counts or sequence counts (then it gives Corollary 2 or the limits).
         k: generations >= 0, any shape.
-        sampling: ``multinomial`` or ``poisson``.
     """
-    check_sampling(sampling)
     return bounds.corollary2_expected_distinct(effective, k)
 
 

@@ -135,9 +135,11 @@ def draw_survival(ax: Any, results: Results) -> None:
     ax.errorbar(k, results.column("distinct_mean") / m, yerr=None if np.isnan(std).all() else std / m,
                 fmt="o", ms=5, capsize=3, color="tab:blue", alpha=0.8,
                 label=f"simulation ({results.config['trajectories']} trajectories, mean ± sd)")
-    curves = {"expected": ("Corollary 2 (exact)", {"color": "black", "linestyle": "--"}),
+    curves = {"expected": ("Corollary 2 (exact at order 1)", {"color": "black", "linestyle": "--"}),
               "bound_lower": ("Corollary 1 lower bound", _THEORY_STYLES["bound_lower"][1]),
-              "bound_upper": ("Corollary 1 upper bound", _THEORY_STYLES["bound_upper"][1])}
+              "bound_upper": ("Corollary 1 upper bound", _THEORY_STYLES["bound_upper"][1]),
+              "predicted": ("prediction (effective counts)", {"color": "tab:orange", "linestyle": "-"}),
+              "sequence_limit": ("sequence-level limit", {"color": "tab:gray", "linestyle": ":"})}
     for key, (name, style) in curves.items():
         if key in results.generations[0]:
             ax.plot(k, results.column(key) / m, label=name, zorder=3, linewidth=1.5, **style)

@@ -24,7 +24,7 @@ def test_single_run_writes_words_csv(tmp_path, data_dir, capsys):
                      "--generations", "6", "--trajectories", "3", "--sampling", "poisson", "--quiet",
                      "--no-plot", "--out", str(out)]) == 0
     rows = read_rows(out / "words.csv")
-    assert rows[0] == ["word", "count", "trajectory", "forgotten_at"]
+    assert rows[0] == ["word", "count", "trajectory", "forgotten_at", "effective_count", "sequences"]
     data = read_cell(out)
     assert len(rows) - 1 == data.counts.size * 3 and data.counts.sum() == 20000
     assert {r[3] for r in rows[1:]} <= {""} | {str(k) for k in range(1, 7)}

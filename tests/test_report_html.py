@@ -50,7 +50,7 @@ def report(tmp_path_factory, data_dir):
 def test_report_is_self_contained(report):
     page = report.read_text(encoding="utf-8")
     sources = re.findall(r"""src=['"]([^'"]*)['"]""", page)
-    assert len(sources) == 3 and all(s.startswith("data:image/png;base64,") for s in sources)
+    assert len(sources) == 4 and all(s.startswith("data:image/png;base64,") for s in sources)
     assert "<script" not in page and "http" not in page.replace("https://", "").replace("http://", "")
     assert page.count("<tr>") == 1 + 4  # header and one row per cell
 
@@ -82,7 +82,7 @@ def probe(report, tmp_path, page):
 
 def test_report_has_no_errors_in_the_browser(report, tmp_path):
     page = report.read_text(encoding="utf-8")
-    assert probe(report, tmp_path, page) == (3, "[]")
+    assert probe(report, tmp_path, page) == (4, "[]")
     # the probe does see a broken image
     images, problems = probe(report, tmp_path, page.replace("base64,", "base64,@@", 1))
-    assert images == 3 and "image not decoded" in problems
+    assert images == 4 and "image not decoded" in problems

@@ -39,12 +39,14 @@ class CellData:
         counts: original count of every word, shape (words,).
         forgotten: first generation each (word, trajectory) is absent, +inf if it survives the run,
             shape (words, trajectories).
+        effective: every word's effective count at the run's order (docs/theory.md §11), shape (words,).
     """
 
     name: str
     results: Results
     counts: NDArray[np.int64]
     forgotten: NDArray[np.float64]
+    effective: NDArray[np.float64]
 
     @property
     def generations(self) -> int:
@@ -75,9 +77,10 @@ def read_cell(folder: Path) -> CellData:
         counts = np.asarray(words["count"], np.int64)[::trajectories]
         forgotten = np.where(np.isnan(words["forgotten_at"].astype(float)), np.inf,
                              words["forgotten_at"]).reshape(-1, trajectories)
+        effective = np.asarray(words["effective_count"], float)[::trajectories]
     except (OSError, KeyError, ValueError) as e:
         raise InputError(f"{folder}: words.csv is missing or damaged ({e})") from None
-    return CellData(folder.name, run, counts, forgotten)
+    return CellData(folder.name, run, counts, forgotten, effective)
 
 
 def bucket_edges(max_count: int) -> NDArray[np.int64]:
@@ -92,12 +95,13 @@ def bucket_edges(max_count: int) -> NDArray[np.int64]:
 
 @dataclass
 class Buckets:
-    """Words grouped by original count (only non-empty buckets).
+    """Words grouped by count (only non-empty buckets): original counts, or effective counts (real
+    numbers; those below 1 share the first bucket).
 
     Attributes:
         low, high: inclusive count range of every bucket.
         words: words in every bucket.
-        mean_count: their mean original count.
+        mean_count: their mean count.
         index: for every word, its bucket.
     """
 
@@ -108,19 +112,20 @@ class Buckets:
     index: NDArray[np.int64]
 
     @classmethod
-    def of(cls, counts: NDArray[np.int64]) -> Buckets:
+    def of(cls, counts: NDArray[np.floating] | NDArray[np.integer]) -> Buckets:
         edges = bucket_edges(int(counts.max()))
-        raw = np.searchsorted(edges, counts, side="right") - 1
+        raw = np.searchsorted(edges, np.maximum(counts, 1), side="right") - 1
         used, index = np.unique(raw, return_inverse=True)
         words = np.bincount(index)
         return cls(edges[used], edges[used + 1] - 1, words,
                    np.bincount(index, weights=counts) / words, index)
 
 
-def survival_by_count(counts: NDArray[np.int64], forgotten: NDArray[np.float64],
+def survival_by_count(counts: NDArray[np.floating] | NDArray[np.integer], forgotten: NDArray[np.float64],
                       generations: Iterable[int]) -> dict[str, Any]:
     """Fraction of (word, trajectory) pairs still present at generation k, per count bucket, with
-    the theory 1 - exp(-c g_k) (Corollary 2) averaged over the bucket's words.
+    the theory 1 - exp(-c g_k) (Corollary 2) averaged over the bucket's words. ``counts`` are the
+    original counts, or the effective counts (then the theory is the order's prediction).
 
     Returns:
         ``buckets`` (:class:`Buckets`), ``generations`` (the k, shape (G,)), and arrays of shape

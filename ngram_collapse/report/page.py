@@ -9,7 +9,7 @@ import html
 import io
 import math
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -17,10 +17,11 @@ from ..plot import _pyplot, draw_survival, label
 from .analysis import CellData, chosen_generations, survival_by_count
 
 _PANEL = (4.6, 3.4)  # inches per cell panel
+T = TypeVar("T")
 
 
-def _figure(data: Sequence[CellData], draw: Callable[[Any, CellData], None]) -> str:
-    """One panel per cell drawn by ``draw(ax, cell)``, as a PNG data URI."""
+def _figure(data: Sequence[T], draw: Callable[[Any, T], None]) -> str:
+    """One panel per item (a cell, or a group of cells) drawn by ``draw(ax, item)``, as a PNG data URI."""
     plt = _pyplot()
     cols = min(3, len(data))
     rows = math.ceil(len(data) / cols)
@@ -66,6 +67,36 @@ def _draw_survival_vs_count(ax: Any, cell: CellData) -> None:
     ax.set_title(_title(cell), fontsize=9)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=6)
+
+
+def _draw_effective(ax: Any, group: Sequence[CellData]) -> None:
+    """Survival at the last generation against effective count, one series per order of a corpus and
+    sampling scheme, over the prediction 1 - exp(-e g_K): the curves of all orders fall on it."""
+    from ..bounds import g_k
+
+    last = group[0].generations
+    for i, cell in enumerate(sorted(group, key=lambda c: c.results.config["order"])):
+        result = survival_by_count(cell.effective, cell.forgotten, [last])
+        ax.errorbar(result["buckets"].mean_count, result["survival"][0], yerr=2 * result["stderr"][0], fmt="o",
+                    ms=3, capsize=2, color=f"C{i}", label=f"order {cell.results.config['order']}")
+    top = max(float(cell.effective.max()) for cell in group)
+    e = np.geomspace(0.1, max(top, 1.0), 200)
+    ax.plot(e, -np.expm1(-e * g_k(last)), "--", color="black", linewidth=1, label=f"1 - exp(-e g_{last})")
+    ax.set_xscale("log")
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_xlabel("effective count e (bucket mean)")
+    ax.set_ylabel(f"fraction still present at k = {last}")
+    config = group[0].results.config
+    ax.set_title(f"{config['corpus']}, {config['sampling']}", fontsize=9)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=6)
+
+
+def _by_corpus_and_sampling(data: Sequence[CellData]) -> list[list[CellData]]:
+    groups: dict[tuple[str, str], list[CellData]] = {}
+    for cell in data:
+        groups.setdefault((cell.results.config["corpus"], cell.results.config["sampling"]), []).append(cell)
+    return list(groups.values())
 
 
 def _draw_time_to_forget(ax: Any, cell: CellData) -> None:
@@ -126,24 +157,33 @@ def render_report(data: Sequence[CellData], rows: Sequence[dict[str, Any]]) -> s
         raise ValueError("a report needs at least one cell")
     config = data[0].results.config
     seed = config["seed"]["entropy"] if isinstance(config["seed"], dict) else config["seed"]
-    sections = [
+    sections: list[tuple[str, str, Callable[[Any, Any], None], Sequence[Any]]] = [
         ("Distinct words per generation",
          "Mean ± sd over trajectories of the distinct words still present, as a fraction of the "
          "original vocabulary, against Corollary 2's exact expectation (Poisson sampling) or "
-         "Corollary 1's bounds (multinomial sampling).", _draw_distinct),
+         "Corollary 1's bounds (multinomial sampling), the prediction from effective counts at every order "
+         "and the sequence-level limit (docs/theory.md §11).", _draw_distinct, data),
         ("Survival against original count",
          "Fraction of (word, trajectory) pairs still present at generation k, words grouped by their "
          "count c in the original corpus (one bucket per count up to 10, then log-spaced), ± 2 "
          "standard errors; dashed: 1 - exp(-c g_k), exact for unigrams under Poisson sampling.",
-         _draw_survival_vs_count),
+         _draw_survival_vs_count, data),
         ("Median time to forget against original count",
          "Median first generation at which a word is absent, over (word, trajectory) pairs, shown "
          "only for buckets where at least half the pairs were forgotten within the run (survivors are "
          "censored); squares: the median implied by 1 - exp(-c g_k); dashed: the linear law 2c / ln 2.",
-         _draw_time_to_forget),
+         _draw_time_to_forget, data),
     ]
+    if data[0].generations:
+        sections.append((
+            "Survival against effective count, every order",
+            "Fraction of (word, trajectory) pairs still present at the last generation, words grouped by "
+            "their effective count e at the cell's order (the number of independent copies its model holds; "
+            "docs/theory.md §11), one series per order, ± 2 standard errors; dashed: 1 - exp(-e g_K). "
+            "Grouped by e, the survival of every order falls on the one curve.",
+            _draw_effective, _by_corpus_and_sampling(data)))
     parts = [f"<h2>{title}</h2><p class='note'>{html.escape(note)}</p>"
-             f"<img alt='{html.escape(title)}' src='{_figure(data, draw)}'>" for title, note, draw in sections]
+             f"<img alt='{html.escape(title)}' src='{_figure(panels, draw)}'>" for title, note, draw, panels in sections]
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <title>Vocabulary survival report</title>
