@@ -37,7 +37,7 @@ DATA_ENV = "NGRAM_COLLAPSE_DATA"
 DEFAULT_CORPUS = "python-docs"
 HUB_PREFIX = "hf:"
 BLOCK_BYTES = 4 << 20  # text is read, checked and tokenized in blocks of about this many bytes
-HUB_PROBE_SECONDS = 3.0  # a hub that does not answer a HEAD request within this is taken as offline
+HUB_PROBE_SECONDS = 2.0  # a hub that does not answer a HEAD request within this is taken as offline
 DATASET_SUFFIXES = {".parquet": "parquet", ".jsonl": "json", ".json": "json", ".arrow": "arrow"}
 DATASET_ROWS = 4096  # rows of a dataset taken at a time
 
@@ -260,7 +260,8 @@ def _dataset_blocks(corpus: Corpus) -> Iterator[memoryview]:
     data = _open_dataset(corpus)
     if field not in data.column_names:
         raise InputError(f"corpus {corpus.name} has no text field {field!r} (fields: "
-                         f"{', '.join(data.column_names)}); name one as hf:PATH:CONFIG:SPLIT:FIELD")
+                         f"{', '.join(data.column_names)}); name one as "
+                         f"{HUB_PREFIX}{path}:{config or ''}:{split or 'train'}:FIELD")
     kind = data.features[field]
     if getattr(kind, "dtype", None) not in ("string", "large_string"):
         raise InputError(f"corpus {corpus.name}: field {field!r} holds {kind}, not text")
@@ -307,8 +308,8 @@ def _open_dataset(corpus: Corpus):
     if reachable:
         raise InputError(f"corpus {corpus.name}: could not load {where} from the Hugging Face hub "
                          f"({reason}); {fix}")
-    raise InputError(f"corpus {corpus.name}: the Hugging Face hub ({probe.endpoint}) did not answer "
-                     f"within {HUB_PROBE_SECONDS:g} s and {where} is not in the local cache of datasets "
+    raise InputError(f"corpus {corpus.name}: the Hugging Face hub ({probe.endpoint}) cannot be reached "
+                     f"({probe.failure}) and loading {where} from the local cache of datasets failed "
                      f"({reason}); {fix}, or connect to the network")
 
 
@@ -339,6 +340,8 @@ def _local_dataset(name: str, path: Path, config: str | None, split: str | None)
     except InputError:
         raise
     except Exception as e:  # damaged files raise many types (ArrowInvalid, JSON, OSError, ...)
+        while e.__cause__ is not None:  # datasets wraps the error that says what is wrong
+            e = e.__cause__
         raise InputError(f"corpus {name}: cannot read the dataset at {path} ({_reason(e)})") from None
 
 
@@ -365,6 +368,7 @@ class _HubProbe:
 
         self.endpoint = constants.ENDPOINT
         self.offline = constants.HF_HUB_OFFLINE
+        self.failure = "HF_HUB_OFFLINE is set" if self.offline else f"no answer within {HUB_PROBE_SECONDS:g} s"
         self._ok = False
         self._thread = threading.Thread(target=self._run, daemon=True)
         if not self.offline:
@@ -380,8 +384,8 @@ class _HubProbe:
             self._ok = True
         except urllib.error.HTTPError:
             self._ok = True
-        except Exception:  # no DNS, refused, timed out, bad URL: the hub is not reachable
-            self._ok = False
+        except Exception as e:  # no DNS, refused, timed out, bad URL: the hub is not reachable
+            self.failure = _reason(getattr(e, "reason", e))
 
     def answered(self) -> bool:
         """Whether the hub answered (waits at most ``HUB_PROBE_SECONDS`` in all)."""
@@ -419,8 +423,8 @@ def _datasets_quiet(bars: bool = True) -> Iterator[None]:
 
     saved = (datasets.logging.get_verbosity(), huggingface_hub.utils.logging.get_verbosity(),
              datasets.is_progress_bar_enabled())
-    datasets.logging.set_verbosity_error()
-    huggingface_hub.utils.logging.set_verbosity_error()
+    datasets.logging.set_verbosity(datasets.logging.CRITICAL)
+    huggingface_hub.utils.logging.set_verbosity(datasets.logging.CRITICAL)
     if not bars:
         datasets.disable_progress_bars()
     try:
@@ -573,30 +577,31 @@ def _as_arrow(block: bytes | memoryview):
     import pyarrow as pa
 
     data = pa.py_buffer(block)
-    return pa.LargeStringArray.from_buffers(1, pa.py_buffer(np.array([0, data.size], np.int64)), data)
+    return pa.LargeStringArray.from_buffers(1, pa.array([0, data.size], pa.int64()).buffers()[1], data)
 
 
-# The white space of str.split() that pyarrow's ascii_split_whitespace does not split on (its
-# utf8_split_whitespace does, like str.split; tests/test_corpus.py checks both on every code point).
+# The white space of str.split() that pyarrow's ascii_split_whitespace does not split on (checked
+# on every code point by tests/test_corpus.py). Not utf8_split_whitespace: in pyarrow 26 it
+# sometimes keeps a space at the end of a line in the last word, depending on earlier calls.
 _NON_ASCII_SPACE = "[\x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
 
 
 def _encode_whitespace(blocks: Iterable[bytes | memoryview], lowercase: bool, encoder: _Encoder) -> None:
     """Lines split on white space (``str.split``'s: Unicode white space), by pyarrow: per block,
     lines -> words -> a dictionary of the block's distinct words and their positions; only the
-    distinct words become Python strings. A block is split on ASCII white space first, and again
-    on all white space only if one of its distinct words holds other white space."""
+    distinct words become Python strings. A block is split on ASCII white space; if one of its
+    distinct words holds other white space, that becomes a space and the block is split again."""
     import pyarrow.compute as pc
 
     for block in blocks:
         if lowercase:
             block = str(block, "utf-8").lower().encode("utf-8")
         lines = pc.split_pattern(_as_arrow(block), "\n").flatten()
-        # like str.split(), but a run of white space gives "" between its characters
+        # like str.split(), but white space at the ends of a line or in a run gives ""
         split = pc.ascii_split_whitespace(lines)
         coded = pc.dictionary_encode(split.flatten())
         if pc.any(pc.match_substring_regex(coded.dictionary, _NON_ASCII_SPACE)).as_py():
-            split = pc.utf8_split_whitespace(lines)  # slower, and the same unless words have these
+            split = pc.ascii_split_whitespace(pc.replace_substring_regex(lines, _NON_ASCII_SPACE, " "))
             coded = pc.dictionary_encode(split.flatten())
         per_line = split.offsets.to_numpy()
         idx = coded.indices.to_numpy()

@@ -67,9 +67,11 @@ def sentence_splitter(lines: Iterable[str]) -> Callable[[str], list[str]]:
     return PunktSentenceTokenizer(trainer.get_params()).tokenize
 
 
-def pieces(text: str, size: int = PUNKT_PIECE_CHARS) -> Iterator[str]:
-    """``text`` cut into pieces of at most ``size`` characters, each after its last line end or
-    space if that is in its second half (else at ``size``). Shorter text is one piece."""
+def pieces(text: str, size: int | None = None) -> Iterator[str]:
+    """``text`` cut into pieces of at most ``size`` characters (default ``PUNKT_PIECE_CHARS``),
+    each after its last line end or space if that is in its second half (else at ``size``).
+    Shorter text is one piece."""
+    size = PUNKT_PIECE_CHARS if size is None else size
     start = 0
     while len(text) - start > size:
         low, high = start + size // 2, start + size
