@@ -301,7 +301,7 @@ def _open_dataset(corpus: Corpus):
             except Exception as e:  # datasets raises many types when offline; all mean the same here
                 reason = _reason(e)
     if corpus.local_hint:
-        fix = f"put a copy at {corpus.local_hint} (or point data_dir elsewhere)"
+        fix = f"put a copy at {corpus.local_hint} (under ${DATA_ENV} or --data-dir)"
     else:
         fix = "save it with datasets' save_to_disk on a connected machine and give that folder"
     where = f"{path} ({config or 'default config'}, {split})"
