@@ -275,8 +275,9 @@ def _dataset_blocks(corpus: Corpus) -> Iterator[memoryview]:
                 size += column.nbytes
             if rows and (batch is None or size >= BLOCK_BYTES):
                 text = pc.fill_null(pa.concat_arrays(rows), "")
-                joined = pc.binary_join(pa.LargeListArray.from_arrays(pa.array([0, len(text)], pa.int64()), text),
-                                        pa.scalar("\n", pa.large_string()))
+                rows_as_list = pa.LargeListArray.from_buffers(pa.large_list(pa.large_string()), 1,
+                                                              [None, _offsets(len(text))], children=[text])
+                joined = pc.binary_join(rows_as_list, pa.scalar("\n", pa.large_string()))
                 rows, size = [], 0
                 yield memoryview(joined[0].as_buffer())
     except (OSError, pa.ArrowException) as e:
@@ -577,7 +578,21 @@ def _as_arrow(block: bytes | memoryview):
     import pyarrow as pa
 
     data = pa.py_buffer(block)
-    return pa.LargeStringArray.from_buffers(1, pa.array([0, data.size], pa.int64()).buffers()[1], data)
+    return pa.LargeStringArray.from_buffers(1, _offsets(data.size), data)
+
+
+def _numpy(values, dtype: type) -> np.ndarray:
+    """A pyarrow array of numbers without nulls as a numpy array, without a copy (not with its
+    ``to_numpy``, which imports pandas)."""
+    return np.frombuffer(values.buffers()[1], dtype)[values.offset:values.offset + len(values)]
+
+
+def _offsets(end: int):
+    """The pyarrow buffer of the int64 offsets [0, end] (not from ``pa.array``, which imports
+    pandas: 0.3 s)."""
+    import pyarrow as pa
+
+    return pa.py_buffer(np.array([0, end], np.int64))
 
 
 # The white space of str.split() that pyarrow's ascii_split_whitespace does not split on (checked
@@ -603,10 +618,10 @@ def _encode_whitespace(blocks: Iterable[bytes | memoryview], lowercase: bool, en
         if pc.any(pc.match_substring_regex(coded.dictionary, _NON_ASCII_SPACE)).as_py():
             split = pc.ascii_split_whitespace(pc.replace_substring_regex(lines, _NON_ASCII_SPACE, " "))
             coded = pc.dictionary_encode(split.flatten())
-        per_line = split.offsets.to_numpy()
-        idx = coded.indices.to_numpy()
+        per_line = _numpy(split.offsets, np.int32)
+        idx = _numpy(coded.indices, np.int32)
         words = coded.dictionary.to_pylist()
-        empty = np.flatnonzero(pc.binary_length(coded.dictionary).to_numpy() == 0)
+        empty = np.flatnonzero(_numpy(pc.binary_length(coded.dictionary), np.int64) == 0)
         if empty.size:
             keep = idx != empty[0]
             kept = np.zeros(idx.size + 1, np.int64)
