@@ -74,14 +74,23 @@ def test_parquet_and_jsonl(tmp_path, cache, as_text):
         load_sequences(str(tmp_path / "pq"))
 
 
+def test_dataset_held_in_memory(tmp_path, cache, monkeypatch, as_text):
+    import datasets
+
+    datasets.Dataset.from_dict({"text": ROWS}).save_to_disk(tmp_path / "one")
+    monkeypatch.setattr(datasets.config, "IN_MEMORY_MAX_SIZE", 1 << 30)
+    assert not datasets.load_from_disk(str(tmp_path / "one")).cache_files
+    assert same(load_sequences(str(tmp_path / "one")), as_text)
+
+
 def test_max_words_and_blocks_across_rows(tmp_path, cache, monkeypatch, as_text):
     import datasets
 
     import ngram_collapse.corpus as corpus_module
 
     monkeypatch.setattr(corpus_module, "BLOCK_BYTES", 8)
-    monkeypatch.setattr(corpus_module, "DATASET_ROWS", 2)
-    datasets.Dataset.from_dict({"text": ROWS}).save_to_disk(tmp_path / "one")
+    datasets.Dataset.from_dict({"text": ROWS}).save_to_disk(tmp_path / "one", num_shards=3)
+    assert len(list((tmp_path / "one").glob("*.arrow"))) == 3
     assert same(load_sequences(str(tmp_path / "one")), as_text)
     assert list(load_sequences(str(tmp_path / "one"), max_words=5)) == [["=", "Title", "="], ["first", "line"]]
 
