@@ -381,7 +381,8 @@ class _HubProbe:
 
         self.endpoint = constants.ENDPOINT
         self.offline = constants.HF_HUB_OFFLINE
-        self.failure = "HF_HUB_OFFLINE is set" if self.offline else f"no answer within {HUB_PROBE_SECONDS:g} s"
+        self.failure = ("HF_HUB_OFFLINE is set" if self.offline
+                        else f"no answer within {HUB_PROBE_SECONDS:g} s")
         self._ok = False
         self._thread = threading.Thread(target=self._run, daemon=True)
         if not self.offline:
@@ -582,7 +583,6 @@ class _Encoder:
         vocab = Vocabulary(islice(self.index, FIRST_WORD_ID, None))
         return Sequences(np.frombuffer(self.ids, np.int32) if self.ids else np.zeros(0, np.int32),
                          np.frombuffer(self.offsets, np.int64), vocab)
-
 
 
 def _as_arrow(block: bytes | memoryview):

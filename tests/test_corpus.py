@@ -124,7 +124,8 @@ def tricky_text():
         for _ in range(n):
             gap = "".join(rng.choice(list(SPACES), size=int(rng.integers(1, 3))))
             parts.append(gap + str(rng.choice(words)))
-        lines.append("".join(parts) + ("\r" if rng.random() < 0.2 else "") + (" " if rng.random() < 0.2 else ""))
+        end = ("\r" if rng.random() < 0.2 else "") + (" " if rng.random() < 0.2 else "")
+        lines.append("".join(parts) + end)
     return "\n".join(lines)  # no final line end
 
 
@@ -299,7 +300,8 @@ def test_progress_bar_only_when_asked_and_on_a_terminal(tmp_path, monkeypatch):
 
     f = tmp_path / "t.txt"
     f.write_text("a b c\nd e\n")
-    for progress, stderr, shown in ((True, Terminal(), True), (False, Terminal(), False), (True, io.StringIO(), False)):
+    cases = ((True, Terminal(), True), (False, Terminal(), False), (True, io.StringIO(), False))
+    for progress, stderr, shown in cases:
         monkeypatch.setattr(sys, "stderr", stderr)
         load_sequences(str(f), progress=progress)
         assert ("words/s" in stderr.getvalue()) == shown
