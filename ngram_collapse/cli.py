@@ -124,11 +124,27 @@ def _run_parser(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--sampling", choices=SAMPLING_SCHEMES, default="multinomial",
                    help="sample size rule: multinomial = the original size every generation "
                    "(default), poisson = Poisson(previous size)")
+    _add_regime(p)
     p.add_argument("--jobs", type=_int, default=1, help="local processes (default 1)")
     p.add_argument("--no-plot", action="store_true", help="do not write survival.png")
     _add_common(p, generations=10, trajectories=5)
     _add_overwrite(p)
     p.set_defaults(command=run_command)
+
+
+def _add_regime(p: argparse.ArgumentParser) -> None:
+    """What each generation is trained on and how models are sampled (see the README's table)."""
+    from .workflows import WORKFLOWS
+
+    p.add_argument("--workflow", choices=WORKFLOWS, default="replace",
+                   help="what each generation is trained on (default replace: the previous generation's sample)")
+    p.add_argument("--real-fraction", type=_float, metavar="L",
+                   help="mix-fresh, mix-fixed: the fraction L in [0, 1] of real data in every generation")
+    p.add_argument("--temperature", type=_float, default=1.0, metavar="T",
+                   help="sample every context's p^(1/T), renormalised (default 1)")
+    p.add_argument("--top-k", type=_int, metavar="K", help="sample only the K most probable next words")
+    p.add_argument("--top-p", type=_float, metavar="P",
+                   help="sample only the most probable next words that hold probability P")
 
 
 def run_command(args: argparse.Namespace) -> int:
@@ -139,29 +155,32 @@ def run_command(args: argparse.Namespace) -> int:
     from .results import is_results
 
     settings = RunSettings(order=args.order, generations=args.generations, trajectories=args.trajectories,
-                           sampling=args.sampling, seed=args.seed)
+                           sampling=args.sampling, seed=args.seed, workflow=args.workflow,
+                           real_fraction=args.real_fraction, temperature=args.temperature, top_k=args.top_k,
+                           top_p=args.top_p)
     corpus = DEFAULT_CORPUS if args.corpus is None else args.corpus
     out = Path(args.out) if args.out else default_out(corpus, f"n{args.order}", args.sampling)
     claim(out, lambda folder: is_results(folder, {"ngram"}), args.overwrite,
           protect=[Path(args.corpus)] if args.corpus else [])
     options = _corpus_options(args)
-    data = load_sequences(args.corpus, **options)
+    data = load_sequences(args.corpus, progress=not args.quiet, **options)
     about = {"corpus": corpus, **{k: v for k, v in options.items() if k != "data_dir"}}
     results = run_experiment(data, settings, jobs=args.jobs, progress=not args.quiet, about=about)
     write_run(results, out, plot=not args.no_plot)
     first = results.generations[0]
+    regime = "" if args.workflow == "replace" else f", workflow {args.workflow}"
     print(f"{corpus}: {round(first['tokens_mean'])} words, {round(first['distinct_mean'])} distinct; "
-          f"order {args.order}, {args.sampling} sampling, {args.trajectories} trajectories")
+          f"order {args.order}, {args.sampling} sampling{regime}, {args.trajectories} trajectories")
     print(format_table(*_survival_table(results.generations)))
     print(f"wrote {out}")
     return 0
 
 
 def _survival_table(rows: list[dict]) -> tuple[list[str], list[list]]:
-    """Header and rows of the per-generation table printed by a run."""
+    """Header and rows of the per-generation table printed by a run: distinct words of the training
+    data, their fraction of the original vocabulary, and every theory the run has, as fractions."""
     m = rows[0]["distinct_mean"]
-    theory = ["expected"] if "expected" in rows[0] else ["bound_lower", "bound_upper"]
-    theory += ["predicted", "sequence_limit"]
+    theory = [t for t in ("expected", "bound_lower", "bound_upper", "predicted", "sequence_limit") if t in rows[0]]
     header = ["k", "distinct", "sd", "fraction"] + [f"{t} fraction" for t in theory]
     return header, [[r["generation"], round(r["distinct_mean"], 1),
                      None if r["distinct_std"] is None else round(r["distinct_std"], 1),
@@ -236,9 +255,16 @@ def _report_parser(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--corpus", action="extend", nargs="+", metavar="CORPUS",
                    help=f"one or more corpora, as for the run command (default {DEFAULT_CORPUS})")
     _add_corpus_options(p)
-    p.add_argument("--orders", type=_list_of(int), default=[1], help="n-gram orders, e.g. 1,2,3 (default 1)")
+    p.add_argument("--orders", dest="order", type=_list_of(int), default=[1],
+                   help="n-gram orders, e.g. 1,2,3 (default 1)")
     p.add_argument("--sampling", type=_list_of(str), default=["multinomial", "poisson"],
                    help="sampling schemes (default multinomial,poisson)")
+    for flag, axis, kind, what in (("--workflows", "workflow", str, "workflows (default replace)"),
+                                   ("--real-fractions", "real_fraction", float, "real fractions L for the mixing workflows"),
+                                   ("--temperatures", "temperature", float, "sampling temperatures (default 1)"),
+                                   ("--top-ks", "top_k", int, "top-k truncations (default none)"),
+                                   ("--top-ps", "top_p", float, "top-p truncations (default none)")):
+        p.add_argument(flag, dest=axis, type=_list_of(kind), help=f"{what}, comma-separated: a grid axis")
     p.add_argument("--jobs", type=_int, default=os.cpu_count() or 1,
                    help="local processes running cells (default: one per CPU)")
     p.add_argument("--scheduler", metavar="dask://HOST:PORT",
@@ -253,7 +279,10 @@ def report_command(args: argparse.Namespace) -> int:
     from .corpus import DEFAULT_CORPUS
     from .report import Settings, expand_grid, run_report
 
-    cells = expand_grid(args.corpus or [DEFAULT_CORPUS], args.orders, args.sampling)
+    from .report.grid import AXES
+
+    cells = expand_grid(args.corpus or [DEFAULT_CORPUS], args.order, args.sampling,
+                        **{axis: getattr(args, axis) for axis in AXES if getattr(args, axis) is not None})
     settings = Settings(args.generations, args.trajectories, args.seed, _corpus_options(args))
     out = Path(args.out) if args.out else default_out("report")
     done = run_report(out, cells, settings, jobs=args.jobs, scheduler=args.scheduler, progress=not args.quiet)

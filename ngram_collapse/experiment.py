@@ -15,15 +15,18 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from . import bounds, checks, seeding
+from . import bounds, checks, regimes, seeding
+from .decoding import Decoding
 from .loop import SAMPLING_SCHEMES, progress_bar, recursive_training
+from .measures import Forgetting, entropy_bits, total_variation
 from .ngram import MAX_ORDER, NgramModel
 from .orders import WordUnits, predicted_distinct, word_units
 from .pool import run_ordered
 from .results import Results, Table, rows, spread, trajectory_columns, write
 from .vocab import Sequences
+from .workflows import Workflow
 
-WORDS_HEADER = ("word", "count", "trajectory", "forgotten_at", "effective_count", "sequences")
+WORDS_HEADER = ("word", "count", "trajectory", "forgotten_at", "returned_at", "effective_count", "sequences")
 #: bytes held per trajectory and generation (measurements, their copies in the results and the CSV
 #: columns) and per trajectory and word (when it was forgotten, and the words table built from it)
 _BYTES_PER_GENERATION = 128
@@ -41,6 +44,8 @@ class RunSettings:
         sampling: ``multinomial`` (Corollary 1) or ``poisson`` (Corollary 2); see
             :func:`ngram_collapse.loop.next_size`.
         seed: the root seed (see :mod:`ngram_collapse.seeding`); trajectory t draws from its t-th child.
+        workflow, real_fraction: what each generation is trained on (:mod:`ngram_collapse.workflows`).
+        temperature, top_k, top_p: how the models are sampled (:mod:`ngram_collapse.decoding`).
     """
 
     order: int = 1
@@ -48,6 +53,11 @@ class RunSettings:
     trajectories: int = 5
     sampling: str = "multinomial"
     seed: seeding.Seed = 0
+    workflow: str = "replace"
+    real_fraction: float | None = None
+    temperature: float = 1.0
+    top_k: int | None = None
+    top_p: float | None = None
 
     def __post_init__(self) -> None:
         checks.integer("order", self.order, 1, MAX_ORDER)
@@ -56,6 +66,17 @@ class RunSettings:
         checks.choice("sampling", self.sampling, SAMPLING_SCHEMES)
         checks.run_size(self.generations, self.trajectories, _BYTES_PER_GENERATION, "the per-generation results")
         object.__setattr__(self, "seed", seeding.seed_sequence(self.seed))
+        self.regime, self.decoding  # noqa: B018 - validated here, once, before any work
+
+    @property
+    def regime(self) -> Workflow:
+        """The workflow, validated."""
+        return Workflow(self.workflow, self.real_fraction)
+
+    @property
+    def decoding(self) -> Decoding:
+        """The decoding, validated."""
+        return Decoding(self.temperature, self.top_k, self.top_p)
 
     def config(self) -> dict[str, Any]:
         """The settings as JSON values (the seed as :func:`ngram_collapse.seeding.describe` gives it)."""
@@ -64,21 +85,29 @@ class RunSettings:
 
 @dataclass
 class Trajectory:
-    """What one trajectory measured, for generations k = 0..K.
+    """What one trajectory measured, for generations k = 0..K (each array of shape (K+1,) unless said).
 
     Attributes:
-        tokens: words in every generation, shape (K+1,).
-        distinct_words: distinct words in every generation, shape (K+1,).
-        distinct_ngrams: distinct n-grams of words in every generation, shape (K+1,).
-        forgotten_at: for every vocabulary id, the first generation in which the word is absent,
-            -1 if it survives all K generations (and for ids absent from the original corpus),
-            shape (len(vocab),). A word once absent never returns: a model cannot sample it.
+        tokens: words in every generation's training data.
+        distinct_words: distinct words in the training data.
+        sample_distinct_words: distinct words in the part drawn from generation k-1's model (the
+            original data at k = 0).
+        entropy_bits: unigram entropy of the training data.
+        tv_from_original: total-variation distance of the training data's unigram distribution from
+            the original corpus's.
+        distinct_ngrams: distinct n-grams of words in the training data.
+        forgotten: when every vocabulary id was first absent from the training data, and when it
+            returned (:class:`~ngram_collapse.measures.Forgetting`; under ``replace`` a word never
+            returns: a maximum-likelihood model cannot sample it).
     """
 
     tokens: NDArray[np.int64]
     distinct_words: NDArray[np.int64]
+    sample_distinct_words: NDArray[np.int64]
+    entropy_bits: NDArray[np.float64]
+    tv_from_original: NDArray[np.float64]
     distinct_ngrams: NDArray[np.int64]
-    forgotten_at: NDArray[np.int32]
+    forgotten: Forgetting
 
 
 def run_trajectory(model: NgramModel, settings: RunSettings, seed: np.random.SeedSequence,
@@ -93,23 +122,28 @@ def run_trajectory(model: NgramModel, settings: RunSettings, seed: np.random.See
     """
     rng = np.random.default_rng(seed)
     data: Sequences = model.data
-    shape = settings.generations + 1
-    tokens = np.zeros(shape, np.int64)
-    distinct_words = np.zeros(shape, np.int64)
-    distinct_ngrams = np.zeros(shape, np.int64)
-    forgotten_at = np.full(len(data.vocab), -1, np.int32)
-    alive = data.counts() > 0
-    for gen in recursive_training(model, data, data.num_tokens, settings.generations, rng, settings.sampling):
-        present = gen.data.counts() > 0
-        forgotten_at[alive & ~present] = gen.k
-        alive &= present
-        tokens[gen.k] = gen.data.num_tokens
-        distinct_words[gen.k] = np.count_nonzero(present)
-        distinct_ngrams[gen.k] = gen.model.distinct_ngrams
+    original = data.counts()
+    columns: dict[str, list[Any]] = {name: [] for name in _MEASURED}
+    forgetting = Forgetting(original > 0)
+    runs = recursive_training(model, data, data.num_tokens, settings.generations, rng, settings.sampling,
+                              settings.regime, settings.decoding)
+    for gen in runs:
+        counts = gen.data.counts()
+        forgetting.update(gen.k, counts > 0)
+        for name, value in (("tokens", gen.data.num_tokens), ("distinct_words", np.count_nonzero(counts)),
+                            ("sample_distinct_words", np.count_nonzero(gen.sample.counts())),
+                            ("entropy_bits", entropy_bits(counts)),
+                            ("tv_from_original", total_variation(counts, original)),
+                            ("distinct_ngrams", gen.model.distinct_ngrams)):
+            columns[name].append(value)
         if gen.k and on_generation is not None:
             on_generation()
-        del gen  # let the loop release this generation's model and data while it makes the next
-    return Trajectory(tokens, distinct_words, distinct_ngrams, forgotten_at)
+        del gen, counts  # let the loop release this generation's model and data while it makes the next
+    return Trajectory(**{name: np.asarray(values) for name, values in columns.items()}, forgotten=forgetting)
+
+
+_MEASURED = ("tokens", "distinct_words", "sample_distinct_words", "entropy_bits", "tv_from_original",
+             "distinct_ngrams")
 
 
 def _trajectory_task(settings: RunSettings, model: NgramModel, seed: np.random.SeedSequence) -> Trajectory:
@@ -118,41 +152,65 @@ def _trajectory_task(settings: RunSettings, model: NgramModel, seed: np.random.S
 
 
 def theory(units: WordUnits, settings: RunSettings) -> dict[str, NDArray[np.float64]]:
-    """E[uniq_k], k = 0..K: from the original counts, Corollary 1's ``bound_lower`` and
-    ``bound_upper`` (multinomial sampling) or Corollary 2's exact ``expected`` (Poisson sampling)
-    (docs/theory.md §6); at every order, the ``predicted`` curve from the effective counts and the
-    ``sequence_limit`` from the number of sequences holding each word (docs/theory.md §11)."""
+    """The theory of E[distinct words of generation k's training data], k = 0..K, that exists for the
+    run's workflow and decoding, named by what it is (docs/theory.md §6, §11, §12):
+
+    * ``replace``: Corollary 1's ``bound_lower`` and ``bound_upper`` (multinomial sampling) or
+      Corollary 2's ``expected`` (Poisson sampling; exact at order 1), and at every order the
+      ``predicted`` curve from the effective counts and the ``sequence_limit``;
+    * ``mix-fresh``: the closed form, ``expected`` under Poisson sampling (exact at order 1) and
+      ``bound_lower`` under multinomial sampling;
+    * ``mix-fixed``: the closed form under Poisson sampling, ``expected`` (exact at order 1);
+    * ``accumulate``: ``expected``, every original word (the original data stay in the pool);
+    * ``accumulate-subsample``, any multinomial ``mix-fixed``, and any run with a decoding transform:
+      none (no key).
+    """
     k = np.arange(settings.generations + 1)
-    if settings.sampling == "poisson":
-        corollary = {"expected": bounds.corollary2_expected_distinct(units.counts, k)}
-    else:
-        lower, upper = bounds.corollary1_bounds(units.counts, k)
-        corollary = {"bound_lower": lower, "bound_upper": upper}
-    return {**corollary, "predicted": predicted_distinct(units.effective, k),
-            "sequence_limit": predicted_distinct(units.sequences, k)}
+    poisson, L = settings.sampling == "poisson", settings.real_fraction
+    if not settings.decoding.plain:
+        return {}
+    if settings.workflow == "replace":
+        if poisson:
+            corollary = {"expected": bounds.corollary2_expected_distinct(units.counts, k)}
+        else:
+            lower, upper = bounds.corollary1_bounds(units.counts, k)
+            corollary = {"bound_lower": lower, "bound_upper": upper}
+        return {**corollary, "predicted": predicted_distinct(units.effective, k),
+                "sequence_limit": predicted_distinct(units.sequences, k)}
+    if settings.workflow == "mix-fresh":
+        return {"expected" if poisson else "bound_lower": regimes.mix_fresh_expected_distinct(units.counts, k, L)}
+    if settings.workflow == "mix-fixed" and poisson:
+        return {"expected": regimes.mix_fixed_expected_distinct(units.counts, units.sequences, k, L)}
+    if settings.workflow == "accumulate":
+        return {"expected": np.full(k.size, float(np.count_nonzero(units.counts)))}
+    return {}
 
 
 def run_experiment(data: Sequences, settings: RunSettings | None = None, *, jobs: int = 1,
                    progress: bool = False, about: dict[str, Any] | None = None, **parameters: Any) -> Results:
     """Recursively retrain an MLE n-gram model on its own samples (docs/theory.md §6 and §8).
 
-    Generation 0 is fitted on ``data``; generation k on ``NgramModel.sample`` of generation k-1.
+    Generation 0 is fitted on ``data``; generation k on what the workflow makes of a sample of
+    generation k-1 (``replace``: the sample itself).
     Trajectory t draws from the t-th ``SeedSequence`` spawned from the seed, so results do not depend on
     ``jobs``.
 
     Args:
         data: the original corpus (see :func:`ngram_collapse.corpus.load_sequences`).
-        settings: a :class:`RunSettings`, or None to build one from ``parameters`` (``order``,
-            ``generations``, ``trajectories``, ``sampling``, ``seed``).
+        settings: a :class:`RunSettings`, or None to build one from ``parameters`` (its fields:
+            ``order``, ``generations``, ``trajectories``, ``sampling``, ``seed``, ``workflow``,
+            ``real_fraction``, ``temperature``, ``top_k``, ``top_p``).
         jobs: local processes running trajectories.
         progress: show a tqdm bar on stderr.
         about: entries describing the data for ``config`` (e.g. the corpus name and tokenizer).
 
     Returns:
         Results of kind ``ngram``: summary rows k = 0..K with ``distinct_mean``, ``distinct_std``,
-        ``tokens_mean`` and the theory; ``generations.csv`` columns ``tokens``, ``distinct_words``,
-        ``distinct_ngrams``; the ``words`` table (each word's original count and the generation at which
-        each trajectory forgot it).
+        ``tokens_mean``, ``sample_distinct_mean``, ``entropy_bits_mean``, ``tv_from_original_mean``
+        and the theory (:func:`theory`); ``generations.csv`` columns ``tokens``, ``distinct_words``,
+        ``sample_distinct_words``, ``entropy_bits``, ``tv_from_original``, ``distinct_ngrams``; the
+        ``words`` table (each word's original count, when each trajectory forgot it and when it came
+        back, its effective count and sequences).
     """
     if settings is None:
         settings = RunSettings(**parameters)
@@ -187,29 +245,33 @@ def run_experiment(data: Sequences, settings: RunSettings | None = None, *, jobs
 
 def _results(data: Sequences, units: WordUnits, settings: RunSettings, done: list[Trajectory],
              config: dict[str, Any], timings: dict[str, Any]) -> Results:
-    distinct = np.stack([t.distinct_words for t in done])
-    tokens = np.stack([t.tokens for t in done])
-    mean, std, _ = spread(distinct)
+    measured = {name: np.stack([getattr(t, name) for t in done]) for name in _MEASURED}
+    mean, std, _ = spread(measured["distinct_words"])
     summary_rows = rows({"generation": np.arange(settings.generations + 1), "distinct_mean": mean,
-                         "distinct_std": std, "tokens_mean": tokens.mean(axis=0), **theory(units, settings)})
-    columns = trajectory_columns(tokens=tokens, distinct_words=distinct,
-                                 distinct_ngrams=np.stack([t.distinct_ngrams for t in done]))
-    forgotten = np.stack([t.forgotten_at for t in done], axis=1)
-    words = Table(WORDS_HEADER, functools.partial(_word_rows, list(data.vocab.words), units, forgotten))
-    return Results("ngram", config, summary_rows, columns, timings, tables={"words": words})
+                         "distinct_std": std, "tokens_mean": measured["tokens"].mean(axis=0),
+                         "sample_distinct_mean": measured["sample_distinct_words"].mean(axis=0),
+                         "entropy_bits_mean": measured["entropy_bits"].mean(axis=0),
+                         "tv_from_original_mean": measured["tv_from_original"].mean(axis=0),
+                         **theory(units, settings)})
+    forgotten = np.stack([t.forgotten.forgotten_at for t in done], axis=1)
+    returned = np.stack([t.forgotten.returned_at for t in done], axis=1)
+    words = Table(WORDS_HEADER, functools.partial(_word_rows, list(data.vocab.words), units, forgotten, returned))
+    return Results("ngram", config, summary_rows, trajectory_columns(**measured), timings, tables={"words": words})
 
 
-def _word_rows(vocab: list[str], units: WordUnits, forgotten: NDArray[np.int32]):
+def _word_rows(vocab: list[str], units: WordUnits, forgotten: NDArray[np.int32], returned: NDArray[np.int32]):
     """Rows of ``words.csv``: one per word of the original vocabulary and trajectory (word by word,
-    trajectories in order): its count, ``forgotten_at`` (the first generation the word is absent, or
-    ``""`` if it survives the run), its effective count (4 decimals) and the number of sequences
-    holding it (:func:`ngram_collapse.orders.word_units`). Generated lazily: memory stays
-    O(vocabulary x trajectories)."""
+    trajectories in order): its count, ``forgotten_at`` (the first generation the word is absent from
+    the training data) and ``returned_at`` (the first generation after that in which it is present
+    again: only where real data or smoothing bring words back), each ``""`` if it never happened; its
+    effective count (4 decimals) and the number of sequences holding it
+    (:func:`ngram_collapse.orders.word_units`). Generated lazily: memory stays O(vocabulary x
+    trajectories)."""
     effective = np.round(units.effective, 4).tolist()
     for i in np.flatnonzero(units.counts).tolist():
         word, count, e, s = vocab[i], int(units.counts[i]), effective[i], int(units.sequences[i])
-        for t, k in enumerate(forgotten[i].tolist()):
-            yield word, count, t, (k if k >= 0 else ""), e, s
+        for t, (k, back) in enumerate(zip(forgotten[i].tolist(), returned[i].tolist())):
+            yield word, count, t, (k if k >= 0 else ""), (back if back >= 0 else ""), e, s
 
 
 def write_run(results: Results, out: Path, plot: bool = True) -> None:

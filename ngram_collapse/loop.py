@@ -26,10 +26,13 @@ from typing import Any, Generic, Protocol, Self, TypeVar
 import numpy as np
 
 from . import checks
+from .decoding import Decoding
+from .workflows import SAMPLING_SCHEMES, Regime, Workflow, next_size
 
 D = TypeVar("D")
 
-SAMPLING_SCHEMES = ("multinomial", "poisson")
+REPLACE = Workflow()
+PLAIN = Decoding()
 
 
 class Recursive(Protocol[D]):
@@ -47,27 +50,17 @@ class Generation(Generic[D]):
     Attributes:
         k: the generation number (0 is the original data).
         size: number of observations in ``data`` (an int, or an int array per trajectory).
-        data: the generation's data set.
+        data: the generation's training data.
         model: the model fitted on ``data``.
+        sample: the part of ``data`` drawn from generation k-1's model (all of it under ``replace``;
+            the original data at k = 0).
     """
 
     k: int
     size: Any
     data: D
     model: Any
-
-
-def next_size(size: Any, sampling: str, rng: np.random.Generator) -> Any:
-    """Sample size of the next generation.
-
-    ``multinomial``: the same size every generation (the paper's multinomial sampling, Corollary 1).
-    ``poisson``: Poisson(size of the previous generation) (Appendix B.3, Corollary 2), drawn
-    elementwise when ``size`` is an array of per-trajectory sizes.
-    """
-    if sampling == "multinomial":
-        return size
-    drawn = rng.poisson(size)
-    return int(drawn) if np.ndim(drawn) == 0 else drawn
+    sample: D
 
 
 def recursive_training(
@@ -77,6 +70,8 @@ def recursive_training(
     generations: int,
     rng: np.random.Generator,
     sampling: str = "multinomial",
+    workflow: Workflow = REPLACE,
+    decoding: Decoding = PLAIN,
 ) -> Iterator[Generation[D]]:
     """Run recursive training and yield every generation, 0 to ``generations``.
 
@@ -87,20 +82,25 @@ def recursive_training(
         generations: number of retraining rounds K >= 0.
         rng: the random generator of this trajectory (or batch of trajectories).
         sampling: ``multinomial`` or ``poisson``; see :func:`next_size`.
+        workflow: what each generation is trained on (:mod:`ngram_collapse.workflows`; default
+            ``replace``: the sample of generation k-1 only).
+        decoding: how models are sampled (:mod:`ngram_collapse.decoding`; default: untouched).
 
     Yields:
-        ``Generation(k, size, data, model)`` for k = 0, ..., K, where generation k's data are
-        ``model_{k-1}.sample(size_k, rng)`` and its model is a copy of ``model_{k-1}`` refitted on them.
+        ``Generation(k, size, data, model, sample)`` for k = 0, ..., K: ``sample`` is drawn from
+        ``model_{k-1}`` (``model_{k-1}.sample(size_k, rng)`` under ``replace``), ``data`` is what the
+        workflow makes of it, and ``model`` a copy of ``model_{k-1}`` refitted on ``data``.
     """
     generations = checks.integer("generations", generations, minimum=0)
     checks.choice("sampling", sampling, SAMPLING_SCHEMES)
-    yield Generation(0, size, data, model)
+    yield Generation(0, size, data, model, data)
+    options = decoding.options()
+    regime = Regime(workflow, model, data, size, sampling, rng, lambda m, n: m.sample(n, rng, **options))
     for k in range(1, generations + 1):
-        size = next_size(size, sampling, rng)
-        data = model.sample(size, rng)
+        step = regime.step(model)
         model = copy.copy(model)  # the previous model is released here unless the caller keeps it
-        model.fit(data)
-        yield Generation(k, size, data, model)
+        model.fit(step.train)
+        yield Generation(k, step.size, step.train, model, step.sample)
 
 
 def progress_bar(total: int, enabled: bool, generations: Iterable[Any] | None = None) -> Any:

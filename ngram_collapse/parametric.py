@@ -18,6 +18,8 @@ from typing import Any, Self
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from .decoding import Decoding, transform
+
 
 @dataclass(frozen=True)
 class Counts:
@@ -91,19 +93,32 @@ class Categorical(_MeanModel):
 
     Attributes:
         p: the probability of every symbol in every trajectory, shape (T, m).
+        counts: after :meth:`fit`, the counts it was fitted on (what decoding ranks, exactly).
     """
+
+    def __init__(self, mean: ArrayLike) -> None:
+        super().__init__(mean)
+        self.counts = self.mean
 
     @property
     def p(self) -> NDArray[np.float64]:
         return self.mean
 
-    def sample(self, size: Any, rng: np.random.Generator) -> Counts:
-        """Symbol counts of ``size`` draws, for every trajectory (one multinomial draw per trajectory).
+    def fit(self, data: Counts) -> Self:
+        """Maximum likelihood: every symbol's count / the data set's size."""
+        self.counts = np.asarray(data.counts)
+        return super().fit(data)
+
+    def sample(self, size: Any, rng: np.random.Generator, temperature: float = 1.0, top_k: int | None = None,
+               top_p: float | None = None) -> Counts:
+        """Symbol counts of ``size`` draws, for every trajectory (one multinomial draw per trajectory),
+        from p decoded by ``temperature``, ``top_k`` and ``top_p`` (:mod:`ngram_collapse.decoding`).
 
         Under the loop's ``poisson`` sampling ``size`` is Poisson(previous size), so every symbol's
         count is an independent Poisson(previous count) - the setting of Corollary 2.
         """
-        return Counts(rng.multinomial(size, self.p), size)
+        decoding = Decoding(temperature, top_k, top_p)
+        return Counts(rng.multinomial(size, self.p if decoding.plain else transform(self.counts, decoding)), size)
 
 
 def zipf_mandelbrot(m: int, a: float, b: float) -> NDArray[np.float64]:

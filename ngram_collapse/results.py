@@ -123,7 +123,8 @@ def spread(values: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64] 
 
 
 def rows(columns: Mapping[str, ArrayLike | None]) -> list[dict[str, Any]]:
-    """Summary rows from columns over k = 0..K (``None`` for a column with no value, e.g. no theory).
+    """Summary rows from columns over k = 0..K (``None`` for a column with no value, e.g. no theory;
+    a list may hold ``None`` where one generation has no value).
 
     The first column must be ``generation``; every other becomes a float (or None) in every row.
     """
@@ -131,8 +132,9 @@ def rows(columns: Mapping[str, ArrayLike | None]) -> list[dict[str, Any]]:
     if not names or names[0] != "generation":
         raise ValueError("the first column must be 'generation'")
     k = np.asarray(columns["generation"]).astype(int).tolist()
-    values = {name: None if columns[name] is None else np.asarray(columns[name], dtype=float).tolist()
-              for name in names[1:]}
+    values = {name: None if columns[name] is None else
+              [None if v is None else float(v) for v in columns[name]] if isinstance(columns[name], list)
+              else np.asarray(columns[name], dtype=float).tolist() for name in names[1:]}
     return [{"generation": g, **{name: None if v is None else v[i] for name, v in values.items()}}
             for i, g in enumerate(k)]
 

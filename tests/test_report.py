@@ -24,13 +24,16 @@ def test_single_run_writes_words_csv(tmp_path, data_dir, capsys):
                      "--generations", "6", "--trajectories", "3", "--sampling", "poisson", "--quiet",
                      "--no-plot", "--out", str(out)]) == 0
     rows = read_rows(out / "words.csv")
-    assert rows[0] == ["word", "count", "trajectory", "forgotten_at", "effective_count", "sequences"]
+    assert rows[0] == ["word", "count", "trajectory", "forgotten_at", "returned_at", "effective_count", "sequences"]
     data = read_cell(out)
     assert len(rows) - 1 == data.counts.size * 3 and data.counts.sum() == 20000
     assert {r[3] for r in rows[1:]} <= {""} | {str(k) for k in range(1, 7)}
+    assert {r[4] for r in rows[1:]} == {""}  # a maximum-likelihood model never brings a word back
     # words.csv agrees with generations.csv: distinct words at k = words not yet forgotten at k
-    for t, k, _tokens, distinct, _ngrams in read_rows(out / "generations.csv")[1:]:
-        assert int(distinct) == np.count_nonzero(data.forgotten[:, int(t)] > int(k))
+    generations = csv.DictReader(open(out / "generations.csv", encoding="utf-8"))
+    for row in generations:
+        t, k = int(row["trajectory"]), int(row["generation"])
+        assert int(row["distinct_words"]) == np.count_nonzero(data.forgotten[:, t] > k)
 
 
 def test_buckets():
@@ -92,7 +95,8 @@ def test_grid_is_complete(grid, capsys):
     out = grid
     rows = read_rows(out / "cells.csv")
     assert rows[0] == ["corpus", "order", "sampling", "trajectories", "generations", "vocab_size",
-                       "final_distinct_fraction", "theory_final_fraction", "forget_slope"]
+                       "final_distinct_fraction", "theory_final_fraction", "forget_slope", "workflow",
+                       "real_fraction", "temperature", "top_k", "top_p"]
     assert len(rows) == 13
     for row in rows[1:]:
         cell = Cell(row[0], int(row[1]), row[2])

@@ -42,7 +42,8 @@ def chromium(tmp_path, url, *extra):
 def report(tmp_path_factory, data_dir):
     out = tmp_path_factory.mktemp("html") / "report"
     assert cli.main(["report", "--corpus", "wikitext-2:valid", "--data-dir", str(data_dir), "--max-words", "60000",
-                     "--orders", "1,2", "--trajectories", "3", "--generations", "8", "--jobs", "2", "--quiet",
+                     "--orders", "1,2", "--sampling", "poisson", "--workflows", "replace,mix-fresh,accumulate",
+                     "--real-fractions", "0.1", "--trajectories", "3", "--generations", "8", "--jobs", "2", "--quiet",
                      "--out", str(out)]) == 0
     return out / "report.html"
 
@@ -50,9 +51,10 @@ def report(tmp_path_factory, data_dir):
 def test_report_is_self_contained(report):
     page = report.read_text(encoding="utf-8")
     sources = re.findall(r"""src=['"]([^'"]*)['"]""", page)
-    assert len(sources) == 4 and all(s.startswith("data:image/png;base64,") for s in sources)
+    assert len(sources) == 5 and all(s.startswith("data:image/png;base64,") for s in sources)
     assert "<script" not in page and "http" not in page.replace("https://", "").replace("http://", "")
-    assert page.count("<tr>") == 1 + 4  # header and one row per cell
+    assert page.count("<tr>") == 1 + 6  # header and one row per cell
+    assert "Regimes compared" in page  # three workflows of one corpus and order on one plot
 
 
 def test_report_renders_in_headless_chromium(report, tmp_path):
@@ -82,7 +84,7 @@ def probe(report, tmp_path, page):
 
 def test_report_has_no_errors_in_the_browser(report, tmp_path):
     page = report.read_text(encoding="utf-8")
-    assert probe(report, tmp_path, page) == (4, "[]")
+    assert probe(report, tmp_path, page) == (5, "[]")
     # the probe does see a broken image
     images, problems = probe(report, tmp_path, page.replace("base64,", "base64,@@", 1))
-    assert images == 4 and "image not decoded" in problems
+    assert images == 5 and "image not decoded" in problems

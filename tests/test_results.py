@@ -63,7 +63,8 @@ def test_the_one_reader_reads_every_kind(folders):
         assert list(df["generation"]) == [0, 1, 2, 3] and df.attrs["kind"] == kind
         assert len(results.frame(folder, "generations")) == trajectories * 4
     words = results.frame(folders["ngram"], "words")
-    assert list(words.columns) == ["word", "count", "trajectory", "forgotten_at", "effective_count", "sequences"]
+    assert list(words.columns) == ["word", "count", "trajectory", "forgotten_at", "returned_at", "effective_count",
+                                   "sequences"]
     assert words["count"].sum() == 5000 * 4  # every word of the 5,000, once per trajectory
 
 

@@ -26,7 +26,8 @@ BUCKETS_PER_DECADE = 4
 MIN_PAIRS = 20
 
 CELLS_HEADER = ("corpus", "order", "sampling", "trajectories", "generations", "vocab_size",
-                "final_distinct_fraction", "theory_final_fraction", "forget_slope")
+                "final_distinct_fraction", "theory_final_fraction", "forget_slope", "workflow", "real_fraction",
+                "temperature", "top_k", "top_p")
 
 
 @dataclass
@@ -192,6 +193,17 @@ def forget_fit(median: dict[str, Any]) -> tuple[float, float]:
     return float(np.polyfit(x, y, 1)[0]), float(rho)
 
 
+def regime_label(config: dict[str, Any]) -> str:
+    """A short name of a run's workflow and decoding, e.g. ``mix-fresh L=0.1``, ``replace T=0.5``."""
+    parts = [config.get("workflow", "replace")]
+    if config.get("real_fraction") is not None:
+        parts.append(f"L={config['real_fraction']:g}")
+    if config.get("temperature", 1.0) != 1.0:
+        parts.append(f"T={config['temperature']:g}")
+    parts += [f"{name}={config[name]:g}" for name in ("top_k", "top_p") if config.get(name) is not None]
+    return " ".join(parts)
+
+
 def chosen_generations(generations: int) -> list[int]:
     """Generations shown in the survival-against-count plots: about K/10, K/4, K/2 and K."""
     return sorted({max(1, round(generations * f)) for f in (0.1, 0.25, 0.5, 1.0)}) if generations else []
@@ -199,7 +211,8 @@ def chosen_generations(generations: int) -> list[int]:
 
 def cell_row(data: CellData) -> dict[str, Any]:
     """The ``cells.csv`` row of a cell. ``theory_final_fraction`` is sum_i [1 - exp(-c_i g_K)] / m:
-    Corollary 2's exact expectation (Poisson) or Corollary 1's lower bound (multinomial)."""
+    Corollary 2's exact expectation (Poisson) or Corollary 1's lower bound (multinomial) of the
+    paper's workflow (``replace``), whatever the cell's workflow, as the baseline it is compared to."""
     config = data.results.config
     m = data.results.generations[0]["distinct_mean"]
     final = data.results.generations[-1]
@@ -208,4 +221,6 @@ def cell_row(data: CellData) -> dict[str, Any]:
             "trajectories": config["trajectories"], "generations": data.generations,
             "vocab_size": int(m), "final_distinct_fraction": final["distinct_mean"] / m,
             "theory_final_fraction": float(bounds.corollary2_expected_distinct(data.counts, data.generations)) / m,
-            "forget_slope": "" if np.isnan(slope) else slope}
+            "forget_slope": "" if np.isnan(slope) else slope,
+            **{name: "" if config.get(name) is None else config[name]
+               for name in ("workflow", "real_fraction", "temperature", "top_k", "top_p")}}

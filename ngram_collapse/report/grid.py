@@ -5,6 +5,7 @@ so a resumed report is the same as one run at once.
 from __future__ import annotations
 
 import functools
+import itertools
 from contextlib import nullcontext
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -25,23 +26,41 @@ from .page import render_report
 REPORT_JSON = "report.json"
 
 
+#: how a setting that varies over a grid shows in a cell's folder name (value appended to the prefix)
+_NAME_PREFIX = {"workflow": "", "real_fraction": "L", "temperature": "T", "top_k": "k", "top_p": "p"}
+#: the grid's axes beyond corpus, order and sampling: RunSettings fields, by their command-line lists
+AXES = ("workflow", "real_fraction", "temperature", "top_k", "top_p")
+
+
 @dataclass(frozen=True)
 class Cell:
-    """One point of a report grid: a corpus and the settings that vary across the grid."""
+    """One point of a report grid: a corpus, an order, a sampling scheme and the other settings that
+    vary across the grid, given only where they differ from a run's defaults (``extra``: pairs of
+    :class:`~ngram_collapse.experiment.RunSettings` field and value)."""
 
     corpus: str
     order: int
     sampling: str
+    extra: tuple[tuple[str, Any], ...] = ()
 
     @property
     def name(self) -> str:
-        """The cell's folder name, e.g. ``wikitext-2_valid-n1-poisson``."""
-        return f"{slug(self.corpus) or 'corpus'}-n{self.order}-{self.sampling}"
+        """The cell's folder name, e.g. ``wikitext-2_valid-n1-poisson`` or
+        ``wikitext-2_valid-n1-poisson-mix-fresh-L0.1``."""
+        parts = [slug(self.corpus) or "corpus", f"n{self.order}", self.sampling]
+        parts += [f"{_NAME_PREFIX.get(name, name)}{value}" for name, value in self.extra]
+        return "-".join(slug(str(p)) for p in parts)
 
     @property
     def key(self) -> str:
-        """The cell's identity, from which its seed is derived."""
-        return f"{self.corpus}\0{self.order}\0{self.sampling}"
+        """The cell's identity, from which its seed is derived (a default cell's key is the same as
+        before the extra axes existed, so its numbers are too)."""
+        return "\0".join([self.corpus, str(self.order), self.sampling, *(f"{n}={v}" for n, v in self.extra)])
+
+    @property
+    def regime(self) -> str:
+        """The settings beyond corpus, order and sampling, as a short label (``replace`` by default)."""
+        return " ".join(f"{_NAME_PREFIX.get(n, n + '=')}{v}" for n, v in self.extra) or "replace"
 
 
 @dataclass(frozen=True)
@@ -65,7 +84,7 @@ class Settings:
     def run_settings(self, cell: Cell) -> RunSettings:
         """The settings of ``cell``'s run (validated)."""
         return RunSettings(order=cell.order, generations=self.generations, trajectories=self.trajectories,
-                           sampling=cell.sampling, seed=seeding.derive(self.seed, cell.key))
+                           sampling=cell.sampling, seed=seeding.derive(self.seed, cell.key), **dict(cell.extra))
 
     def about(self, cell: Cell) -> dict[str, Any]:
         """The entries of a cell's ``config`` that describe its corpus (as a single run records them)."""
@@ -76,21 +95,41 @@ class Settings:
         return {**self.about(cell), **self.run_settings(cell).config()}
 
 
-def expand_grid(corpora: Sequence[str], orders: Sequence[int], samplings: Sequence[str]) -> list[Cell]:
-    """Every (corpus, order, sampling) combination, duplicates removed, in the given order.
+def expand_grid(corpora: Sequence[str], orders: Sequence[int], samplings: Sequence[str],
+                **axes: Sequence[Any]) -> list[Cell]:
+    """Every combination of corpus, order, sampling scheme and the values of ``axes`` (RunSettings
+    fields of :data:`AXES`: ``workflow``, ``real_fraction``, ``temperature``, ``top_k``, ``top_p``;
+    an axis not given keeps its default), duplicates removed, in the given order. Real fractions
+    combine with the mixing workflows only.
 
     Raises:
-        InputError: an empty list, an impossible order or sampling scheme (named as a run names it),
-            or two corpora whose folder names would collide.
+        InputError: an empty list, an impossible value (named as a run names it), real fractions
+            without a mixing workflow or a mixing workflow without them, or two corpora whose folder
+            names would collide.
     """
-    for what, values in (("corpus", corpora), ("orders", orders), ("sampling", samplings)):
+    from ..workflows import MIXING
+
+    lists = {"corpus": corpora, "order": orders, "sampling": samplings, **axes}
+    for what, values in lists.items():
         if not values:
             raise InputError(f"{what} lists nothing: empty grid", what)
-    for order in orders:
-        RunSettings(order=order)
-    for sampling in samplings:
-        RunSettings(sampling=sampling)
-    cells = list(dict.fromkeys(Cell(c, o, s) for c in corpora for o in orders for s in samplings))
+    unknown = set(axes) - set(AXES)
+    if unknown:
+        raise TypeError(f"not grid axes: {', '.join(sorted(unknown))}")
+    workflows = axes.get("workflow", ["replace"])
+    fractions = axes.get("real_fraction", [None])
+    if "real_fraction" in axes and not set(workflows) & set(MIXING):
+        raise InputError(f"real_fraction applies to the mixing workflows ({', '.join(MIXING)}), not to "
+                         f"{', '.join(workflows)}", "real_fraction")
+    regimes = [{"workflow": w, "real_fraction": f} for w in workflows for f in (fractions if w in MIXING else [None])]
+    options = [dict(regime, temperature=t, top_k=k, top_p=p) for regime in regimes
+               for t in axes.get("temperature", [1.0]) for k in axes.get("top_k", [None])
+               for p in axes.get("top_p", [None])]
+    defaults, cells = RunSettings(), []
+    for corpus, order, sampling, opts in itertools.product(corpora, orders, samplings, options):
+        RunSettings(order=order, sampling=sampling, **opts)  # every value checked before any work
+        cells.append(Cell(corpus, order, sampling, tuple((n, v) for n, v in opts.items() if v != getattr(defaults, n))))
+    cells = list(dict.fromkeys(cells))
     names: dict[str, Cell] = {}
     for cell in cells:
         other = names.setdefault(cell.name, cell)

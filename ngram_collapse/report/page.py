@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from ..plot import _pyplot, draw_survival, label
-from .analysis import CellData, chosen_generations, survival_by_count
+from .analysis import CellData, chosen_generations, regime_label, survival_by_count
 
 _PANEL = (4.6, 3.4)  # inches per cell panel
 T = TypeVar("T")
@@ -92,11 +92,35 @@ def _draw_effective(ax: Any, group: Sequence[CellData]) -> None:
     ax.legend(fontsize=6)
 
 
-def _by_corpus_and_sampling(data: Sequence[CellData]) -> list[list[CellData]]:
-    groups: dict[tuple[str, str], list[CellData]] = {}
+def _grouped(data: Sequence[CellData], *keys: str) -> list[list[CellData]]:
+    """The cells grouped by the values of these config keys, in the order they first appear."""
+    groups: dict[tuple[Any, ...], list[CellData]] = {}
     for cell in data:
-        groups.setdefault((cell.results.config["corpus"], cell.results.config["sampling"]), []).append(cell)
+        groups.setdefault(tuple(cell.results.config[key] for key in keys), []).append(cell)
     return list(groups.values())
+
+
+#: the theory drawn for a regime, the first its run has (docs/theory.md §12)
+_REGIME_THEORY = ("expected", "bound_lower", "predicted")
+
+
+def _draw_regimes(ax: Any, group: Sequence[CellData]) -> None:
+    """Distinct words / vocabulary against k, one line per regime of a corpus, order and sampling
+    scheme, each regime's theory dashed in its colour."""
+    for i, cell in enumerate(group):
+        run = cell.results
+        m = run.generations[0]["distinct_mean"]
+        k = run.column("generation")
+        ax.plot(k, run.column("distinct_mean") / m, "o-", ms=3, color=f"C{i}", label=regime_label(run.config))
+        theory = next((key for key in _REGIME_THEORY if key in run.generations[0]), None)
+        if theory is not None:
+            ax.plot(k, run.column(theory) / m, "--", color=f"C{i}", linewidth=1)
+    ax.plot([], [], "--", color="gray", label="theory of each regime")
+    config = group[0].results.config
+    ax.set(xlabel="generation k", ylabel="distinct words / original vocabulary", ylim=(0, 1.02))
+    ax.set_title(f"{config['corpus']}, order {config['order']}, {config['sampling']}", fontsize=9)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=6)
 
 
 def _draw_time_to_forget(ax: Any, cell: CellData) -> None:
@@ -181,7 +205,16 @@ def render_report(data: Sequence[CellData], rows: Sequence[dict[str, Any]]) -> s
             "their effective count e at the cell's order (the number of independent copies its model holds; "
             "docs/theory.md §11), one series per order, ± 2 standard errors; dashed: 1 - exp(-e g_K). "
             "Grouped by e, the survival of every order falls on the one curve.",
-            _draw_effective, _by_corpus_and_sampling(data)))
+            _draw_effective, _grouped([c for c in data if regime_label(c.results.config) == "replace"],
+                                      "corpus", "sampling")))
+    regimes = [g for g in _grouped(data, "corpus", "order", "sampling") if len(g) > 1]
+    if regimes:
+        sections.insert(1, (
+            "Regimes compared",
+            "Distinct words of every generation's training data, as a fraction of the original vocabulary, for "
+            "every workflow and decoding of one corpus, order and sampling scheme (mean over trajectories); dashed, "
+            "in each regime's colour, the theory it has: the exact expectation, a lower bound, or the prediction "
+            "(docs/theory.md §12; none is drawn where none is known).", _draw_regimes, regimes))
     parts = [f"<h2>{title}</h2><p class='note'>{html.escape(note)}</p>"
              f"<img alt='{html.escape(title)}' src='{_figure(panels, draw)}'>" for title, note, draw, panels in sections]
     return f"""<!DOCTYPE html>
