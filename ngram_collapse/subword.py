@@ -158,7 +158,7 @@ class SubwordTokenizer:
         number = dict(zip(distinct, range(len(distinct))))
         word_ids = np.fromiter(map(number.__getitem__, words), np.int64, len(words))
         del words, number
-        pieces = [e.ids for e in self._tokenizer.encode_batch(distinct)]
+        pieces = [e.ids for e in self._tokenizer.encode_batch_fast(distinct)]
         piece_count = np.fromiter(map(len, pieces), np.int64, len(pieces))
         piece_start = np.concatenate(([0], np.cumsum(piece_count)[:-1]))
         flat = np.fromiter(chain.from_iterable(pieces), np.int32, int(piece_count.sum()))
