@@ -172,6 +172,24 @@ def test_frozen_whole_word_tokenizer_follows_corollary2(valid_lines):
     assert np.any(np.abs(mean[1:] - wrong[1:]) / se[1:] > 4)  # the check can fail
 
 
+@pytest.mark.parametrize("vocab_size", [300, 3000])
+def test_a_frozen_tokenizer_re_encodes_samples_of_order_2_and_above_exactly(valid_lines, vocab_size):
+    """At order >= 2 every adjacent pair of tokens in a sample was adjacent in the training
+    encoding, and a BPE token sequence whose adjacent pairs are BPE's own encodings is BPE's own
+    encoding of its text (docs/theory.md): decoding then encoding a sample gives its ids back, so a
+    frozen-tokenizer run is exactly recursive training on subword ids. Not at order 1."""
+    lines = valid_lines[:800]
+    tok = SubwordTokenizer("bpe", vocab_size).fit(lines)
+    data = tok.encode(lines)
+    rng = np.random.default_rng(vocab_size)
+    for order in (2, 3, 5):
+        sample = NgramModel(order).fit(data).sample(data.num_tokens, rng)
+        again = tok.encode(tok.decode(sample))
+        assert np.array_equal(again.ids, sample.ids) and np.array_equal(again.offsets, sample.offsets)
+    sample = NgramModel(1).fit(data).sample(data.num_tokens, rng)
+    assert tok.encode(tok.decode(sample)).num_tokens != sample.num_tokens
+
+
 # -- invented words -------------------------------------------------------------------------------
 def test_subword_models_invent_words_and_word_models_do_not(valid_lines):
     lines = normalize(valid_lines[:300])
