@@ -4,7 +4,7 @@ measure of them under recursive training.
 A :class:`SubwordTokenizer` is trained on lines of text, turns lines into subword
 :class:`~ngram_collapse.vocab.Sequences` (one sequence per non-empty line, as the word-level reader
 makes one per line) and sequences back into lines. Training uses the Hugging Face ``tokenizers``
-library (imported only here, and only when a tokenizer is made).
+library (imported only when a tokenizer is fitted).
 
 White space. Text is normalised first: every line is split on white space (``str.split``, exactly
 the words of the ``whitespace`` word tokenizer) and its words are joined by one space; empty lines
@@ -82,8 +82,9 @@ class SubwordTokenizer:
         """Learn the tokens of ``lines`` (normalised first; not modified).
 
         Deterministic: the same text gives the same tokens and ids, in any process and with any
-        number of threads (the library's BPE trainer breaks ties between equally frequent pairs by
-        the pairs' ids, which follow the sorted alphabet and the order of merges; tested).
+        number of threads (tested). The library's BPE trainer breaks ties between equally frequent
+        pairs by token ids, which follow the sorted alphabet and the order of merges; its one known
+        source of run-to-run differences, subword prefixes and suffixes, is not used here.
 
         Raises:
             InputError: the text has no words; it has more distinct characters than ``vocab_size``;
@@ -121,7 +122,6 @@ class SubwordTokenizer:
         encoded[EOS_ID] = b"\n"  # decode ends every sequence with it
         encoded[EOS_ID + 1] = b""  # <s> never occurs in data
         self._tokenizer = tokenizer
-        self._marker = marker
         self._chars = frozenset(t for t in tokens if len(t) == 1) - {marker}
         self._bytes = np.frombuffer(b"".join(encoded), dtype=np.uint8)
         self._byte_offsets = np.concatenate(([0], np.cumsum([len(b) for b in encoded]))).astype(np.int64)
@@ -131,7 +131,8 @@ class SubwordTokenizer:
 
     # -- text <-> ids ----------------------------------------------------------------------------
     def encode(self, lines: Iterable[str]) -> Sequences:
-        """The subword ids of ``lines`` (normalised first; not modified): one sequence per non-empty line.
+        """The subword ids of ``lines`` (not modified): one sequence per line with words, of the
+        words ``line.split()``.
 
         Each distinct word is encoded once by the library and the text is assembled from the words
         with numpy: the same as encoding every line with the library (tested), since words are
@@ -185,6 +186,8 @@ class SubwordTokenizer:
         self._check_fitted()
         if sequences.vocab is not self.vocab and sequences.vocab.words != self.vocab.words:
             raise ValueError("sequences are not on this tokenizer's vocabulary")
+        if sequences.num_tokens and int(sequences.ids.min()) < FIRST_WORD_ID:
+            raise ValueError("sequences hold the markers <s> or </s> as tokens")
         stream = np.insert(sequences.ids, sequences.offsets[1:], EOS_ID)  # "\n" after every sequence
         starts = self._byte_offsets[stream]
         lengths = self._byte_offsets[stream + 1] - starts
@@ -212,9 +215,8 @@ def _segment_gather(starts: NDArray[np.int64], lengths: NDArray[np.int64]) -> ND
 
 def _pick_marker(text: list[str]) -> str:
     """The word-start marker: ``▁``, or if the text contains it the first private-use character it
-    does not contain (the marker must never be a character of the text, or decoding would turn it
-    into a space). A decoded text has only the characters of the text its tokenizer was trained on,
-    so every generation of a run picks the same marker."""
+    does not contain (the marker must never be a character of the text, or the pre-tokenizer would
+    split words at it). Token names do not depend on it."""
     if not any(_MARKER in line for line in text):
         return _MARKER
     used = set("".join(text))
