@@ -296,6 +296,8 @@ def test_bad_settings_and_unknown_characters():
     assert "not trained on" in one_line_error(tok.encode, ["the dog"])  # 'd', 'g' unseen
     with pytest.raises(ValueError, match="vocabulary"):
         tok.decode(Sequences.encode([["the"]]))
+    with pytest.raises(ValueError, match="markers"):
+        tok.decode(Sequences(np.array([2, 0]), np.array([0, 2]), tok.vocab))
 
 
 def test_fit_and_encode_leave_their_input_alone():
