@@ -20,7 +20,8 @@ pytest.importorskip("tokenizers")
 from ngram_collapse.bounds import corollary2_expected_distinct  # noqa: E402
 from ngram_collapse.corpus import resolve  # noqa: E402
 from ngram_collapse.errors import InputError  # noqa: E402
-from ngram_collapse.loop import recursive_training, trajectory_seeds  # noqa: E402
+from ngram_collapse.loop import recursive_training  # noqa: E402
+from ngram_collapse.seeding import spawn  # noqa: E402
 from ngram_collapse.ngram import NgramModel  # noqa: E402
 from ngram_collapse.subword import (SubwordTokenizer, distinct_subwords, normalize, subwords_per_word,  # noqa: E402
                                     vocabulary_overlap, word_counts)
@@ -156,7 +157,7 @@ def test_frozen_whole_word_tokenizer_follows_corollary2(valid_lines):
     tok = SubwordTokenizer("bpe", HUGE, allow_smaller=True).fit(lines)
     generations, trajectories = 6, 16
     distinct = np.zeros((trajectories, generations + 1))
-    for t, seed in enumerate(trajectory_seeds(11, trajectories)):
+    for t, seed in enumerate(spawn(11, trajectories)):
         model = FrozenSubwordNgram(tok, 1).fit(lines)
         rng = np.random.default_rng(seed)
         for gen in recursive_training(model, lines, words.num_tokens, generations, rng, "poisson"):
