@@ -53,11 +53,18 @@ def _profile_loglik(y: NDArray[np.float64], t: NDArray[np.float64]) -> NDArray[n
     return -0.5 * n * np.log(s2) + logcosh - 0.5 * n * (1.0 + t * t) / s2
 
 
-def _newton_bisect(y: NDArray, lo: NDArray, hi: NDArray) -> NDArray[np.float64]:
-    """Root of f in each bracket (lo, hi) with f(lo) > 0 > f(hi): Newton steps, bisection when a
-    step leaves the bracket. All brackets advance together; finished ones drop out."""
+def _newton_bisect(y: NDArray, lo: NDArray, hi: NDArray, f_lo: NDArray, f_hi: NDArray,
+                   start: NDArray) -> NDArray[np.float64]:
+    """Root of f in each bracket (lo, hi) with f(lo) = ``f_lo`` > 0 >= f(hi) = ``f_hi``: Newton steps from
+    where the chord crosses 0 (from the middle of the first bracket, and from ``start`` = mean|y| in the
+    last when it lies there), bisection when a step leaves the bracket. All brackets advance together;
+    finished ones drop out."""
     lo, hi = lo.copy(), hi.copy()
-    t = 0.5 * (lo + hi)
+    inner = (lo > 0) & (hi < 1)  # both ends are grid points, where f is known (at 0 and 1 only its sign)
+    t = np.where(inner, lo + (hi - lo) * f_lo / np.where(inner, f_lo - f_hi, 1.0), 0.5 * (lo + hi))
+    # next to 1 (sigma -> 0, as collapse proceeds) f(t) -> mean|y| - t: start there, where the root is
+    last = (hi == 1) & (start > lo) & (start < 1)
+    t = np.where(last, start, t)
     root = t.copy()
     active = np.arange(t.size)
     for _ in range(_MAX_ITERATIONS):
@@ -112,14 +119,19 @@ def joint_ml(x: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     y = x / np.where(scale > 0, scale, 1.0)[:, None]
     rows = y.shape[0]
     grid = np.arange(1, GRID_POINTS + 1) / (GRID_POINTS + 1)
-    signs = np.empty((rows, GRID_POINTS + 2))
-    signs[:, 0] = 3.0 - (y**4).mean(axis=1)
-    signs[:, -1] = -1.0
-    for j, tj in enumerate(grid, start=1):
-        signs[:, j] = _score(y, np.full(rows, tj))[0]
+    values = np.empty((rows, GRID_POINTS + 2))  # f at 0+ (its sign), on the grid, and at 1- (its limit)
+    values[:, 0] = 3.0 - (y**4).mean(axis=1)
+    z = np.outer(y, grid / (1.0 - grid * grid))  # (rows n, grid): one contiguous pass each, in place
+    np.tanh(z, out=z)
+    z *= y.reshape(-1, 1)
+    values[:, 1:-1] = z.reshape(rows, y.shape[1], GRID_POINTS).mean(axis=1) - grid
+    values[:, -1] = -1.0  # f tends to mean|y| - 1 <= 0 at 1-, where it is not defined
     edges = np.concatenate(([0.0], grid, [1.0]))
-    row, cell = np.nonzero((signs[:, :-1] > 0) & (signs[:, 1:] <= 0))
-    roots = _newton_bisect(y[row], edges[cell], edges[cell + 1])
+    # all |x_i| equal to rounding (collapsed to sigma = 0): f(t) = mean|y| - t < 0 below t = 1, root 1
+    equal = np.abs(y).mean(axis=1) >= 1.0 - _TOL
+    row, cell = np.nonzero((values[:, :-1] > 0) & (values[:, 1:] <= 0) & ~equal[:, None])
+    roots = _newton_bisect(y[row], edges[cell], edges[cell + 1], values[row, cell], values[row, cell + 1],
+                           np.abs(y[row]).mean(axis=1))
     loglik = _profile_loglik(y[row], roots)
     t = np.zeros(rows)
     best = _profile_loglik(y, t)
@@ -127,6 +139,7 @@ def joint_ml(x: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     last = order[np.flatnonzero(np.append(row[order][1:] != row[order][:-1], True))] if row.size else order
     better = last[loglik[last] > best[row[last]]]
     t[row[better]] = roots[better]
+    t[equal] = 1.0
     t[scale == 0] = 0.0
     mu = t * scale
     sigma = scale * np.sqrt(np.maximum(1.0 - t * t, 0.0))
