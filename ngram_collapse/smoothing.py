@@ -423,6 +423,7 @@ class _Sampler:
             ``rep`` and their total integer weight.
         rep: int64, gram ids repeated by their integer weights, then one padding 0.
         next_context: int64 (grams,): where a walk that drew gram g at its own level stands next.
+        length: int64 (grams,): the number of tokens of each gram.
         uniform: int64 (|S|,), the token ids of S.
         start: the gram id of n-1 ``<s>``.
     """
@@ -434,6 +435,7 @@ class _Sampler:
     size: NDArray[np.int64]
     rep: NDArray[np.int64]
     next_context: NDArray[np.int64]
+    length: NDArray[np.int64]
     uniform: NDArray[np.int64]
     start: int
 
@@ -510,7 +512,7 @@ class _Sampler:
         start = ROOT
         for _ in range(n - 1):
             start = int(E.lookup(np.array([start]), np.array([BOS_ID]))[0])
-        return cls(n, E, thresholds, base, size, rep, next_context, uniform, start)
+        return cls(n, E, thresholds, base, size, rep, next_context, length, uniform, start)
 
     def step(self, state: NDArray[np.int64], rng: np.random.Generator) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
         """One word for every walk.
@@ -522,29 +524,28 @@ class _Sampler:
         Returns:
             (tokens, next states), both shape (W,).
         """
-        u = rng.random(state.size)
-        part = np.count_nonzero(u[:, None] >= self.thresholds[state], axis=1)
+        u = rng.random((2, state.size))
+        part = (self.thresholds[state] <= u[0, :, None]).sum(axis=1)
+        redo = part >= 2  # a uniform draw or a move down: look up where the walk stands next
         at = state
-        down = np.flatnonzero(part == 3)
-        moved = down
-        if down.size:
-            at = state.copy()
+        if redo.any():
+            down = (part == 3).nonzero()[0]
+            if down.size:
+                at = state.copy()
             while down.size:  # the level: move to the shorter context, draw again
                 at[down] = self.counts.suffix[at[down]]
-                again = np.count_nonzero(rng.random(down.size)[:, None] >= self.thresholds[at[down]], axis=1)
+                again = (self.thresholds[at[down]] <= rng.random(down.size)[:, None]).sum(axis=1)
                 part[down] = again
                 down = down[again == 3]
-        u = rng.random(state.size)
         slot = 2 * at + np.minimum(part, 1)
-        gram = self.rep[self.base[slot] + (u * self.size[slot]).astype(np.int64)]
+        gram = self.rep[self.base[slot] + (u[1] * self.size[slot]).astype(np.int64)]
         token = self.counts.token[gram]
-        unif = np.flatnonzero(part == 2)
-        if unif.size:
-            token[unif] = self.uniform[(u[unif] * self.uniform.size).astype(np.int64)]
-            gram[unif] = ROOT
         nxt = self.next_context[gram]
-        redo = np.union1d(moved, unif) if unif.size and moved.size else (moved if moved.size else unif)
+        redo = redo.nonzero()[0]
         if redo.size:
+            unif = redo[part[redo] == 2]
+            token[unif] = self.uniform[(u[1, unif] * self.uniform.size).astype(np.int64)]
+            gram[unif] = ROOT
             nxt[redo] = self._longest_suffix(state[redo], gram[redo], token[redo])
         return token, nxt
 
@@ -553,12 +554,12 @@ class _Sampler:
         """The longest seen suffix (<= n-1 tokens) of (history, token), for walks that drew ``gram``
         (a seen suffix of it, the empty gram for a uniform draw) below their own level."""
         E, n = self.counts, self.order
-        old = E.length(state)
-        known = E.length(gram)
+        old = self.length[state]
+        known = self.length[gram]
         want = np.minimum(old + 1, n - 1)  # a longer suffix needs a seen history suffix one shorter
         prefix = np.where(old == want - 1, state, E.suffix[state])
         out = self.next_context[gram]
-        todo = np.flatnonzero(want > known)
+        todo = (want > known).nonzero()[0]
         while todo.size:
             g = E.lookup(prefix[todo], token[todo])
             hit = g >= 0
