@@ -65,7 +65,7 @@ q(w | h) = p(w | h) / sum_{v in S} p(v | h) over S, the vocabulary's words and `
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -132,11 +132,14 @@ class SmoothedNgram:
         self.unigram_floor = bool(unigram_floor)
 
     # -- fitting -------------------------------------------------------------------------------
-    def fit(self, data: Sequences, vocabulary: NDArray[np.bool_] | None = None) -> SmoothedNgram:
+    def fit(self, data: Sequences | Iterable[Sequence[str]],
+            vocabulary: NDArray[np.bool_] | None = None) -> SmoothedNgram:
         """Count NLTK's padded everygrams of ``data``.
 
         Args:
-            data: the training sequences (at least one word).
+            data: the training sequences (at least one word): a
+                :class:`~ngram_collapse.vocab.Sequences` (what :meth:`sample` returns) or any iterable
+                of sequences of words (encoded with a new vocabulary).
             vocabulary: None (V is the data's own tokens, NLTK's default), or a boolean mask over
                 word ids, shape (<= len(data.vocab),), the ``fixed`` policy: V is these words
                 (the markers ``<s>`` and ``</s>`` are added at orders >= 2, as NLTK's vocabulary of
@@ -146,8 +149,7 @@ class SmoothedNgram:
         Returns:
             self. Cost: one ``np.unique`` of the padded tokens per n-gram length.
         """
-        if not isinstance(data, Sequences):
-            raise InputError("data must be a Sequences")
+        data = data if isinstance(data, Sequences) else Sequences.encode(data)
         if data.num_tokens == 0:
             raise InputError("data has no words to fit on")
         size = len(data.vocab)

@@ -216,7 +216,8 @@ def _nltk_kneser_ney(sequences: list[list[str]], heldout: list[tuple[str, ...]],
 def bench_smoothing(args: argparse.Namespace) -> None:
     """Order-3 smoothed models (SmoothedNgram) on wikitext-2/train.txt: fit (the everygram counts),
     the sampler's tables, a sample of the corpus's size, and the perplexity of wikitext-2/valid.txt,
-    best of 3 repeats. Beside NLTK's KneserNeyInterpolated(3) on the same sequences in the same run:
+    best of 3 repeats. Sampling walks whole sequences in parallel, so its time grows with the longest
+    sequence drawn (lidstone with a small gamma rarely draws </s>: see words/sequence). Beside NLTK's KneserNeyInterpolated(3) on the same sequences in the same run:
     its fit, ``generate`` one word per call from <s> <s> for ``--nltk-seconds``, and ``perplexity`` on
     the first ``--nltk-ngrams`` held-out trigrams."""
     from nltk.lm.preprocessing import pad_both_ends
@@ -240,20 +241,21 @@ def bench_smoothing(args: argparse.Namespace) -> None:
             times.append(time.perf_counter())
             model._sampler()
             times.append(time.perf_counter())
-            model.sample(n, np.random.default_rng(repeat))
+            sample = model.sample(n, np.random.default_rng(repeat))
             times.append(time.perf_counter())
             perplexity = model.perplexity(heldout)
             times.append(time.perf_counter())
             best = [min(b, t1 - t0) for b, t0, t1 in zip(best, times, times[1:])]
         name = estimator + "".join(f" {k}={v}" for k, v in kw.items())
         rows.append([name, f"{best[0] * 1e3:.0f}", f"{best[1] * 1e3:.0f}", f"{best[2] * 1e3:.0f}",
-                     f"{n / best[2] / 1e6:.2f}M", f"{best[3] * 1e3:.0f}", f"{grams / best[3] / 1e6:.2f}M", perplexity])
+                     f"{n / best[2] / 1e6:.2f}M", f"{n / len(sample):.0f}", f"{best[3] * 1e3:.0f}",
+                     f"{grams / best[3] / 1e6:.2f}M", perplexity])
         if (estimator, kw) == _SMOOTHED[0]:
             kn_rate, kn_ppl = n / best[2], grams / best[3]
     print(f"== smoothing, order 3 (wikitext-2/train.txt: {n:,} words; held-out wikitext-2/valid.txt: "
           f"{grams:,} trigrams)")
-    print(format_table(["estimator", "fit ms", "tables ms", "sample ms", "sample words/s", "perplexity ms",
-                        "trigrams/s", "perplexity"], rows))
+    print(format_table(["estimator", "fit ms", "tables ms", "sample ms", "sample words/s", "words/sequence",
+                        "perplexity ms", "trigrams/s", "perplexity"], rows))
     if args.nltk_seconds > 0:
         trigrams = [g for s in valid for g in ngrams(pad_both_ends(s, n=3), 3)][:args.nltk_ngrams]
         fit, words, generate, ppl = _nltk_kneser_ney(list(data), trigrams, args.nltk_seconds, 0)

@@ -63,7 +63,7 @@ def ours(estimator, order, sentences, **kw):
     kw.setdefault("discount", DISCOUNT)
     if estimator == "lidstone":
         kw.setdefault("gamma", GAMMA)
-    return SmoothedNgram(order, estimator, **kw).fit(Sequences.encode(sentences))
+    return SmoothedNgram(order, estimator, **kw).fit(sentences)
 
 
 def queries(order, sentences, rng, count=250):
