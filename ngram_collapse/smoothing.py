@@ -402,7 +402,7 @@ class _Sampler:
       kneser-ney: max(x - d, 0) with x = c(c w) at the top level, N1+(. c w) below, an integer;
       for x >= 1 it is (x - 1) + (1 - d): X with integer weights x - 1, and Y uniform over the
       continuations with x >= 1, weighted (1 - d) each; the floored unigram level adds U, uniform
-      over S, of mass |S| d N1+ / N1+(. .) / |V|;
+      over S, of mass |S| d K / N1+(. .) / |V| with K = |{v : N1+(. v) > 0}|;
       lidstone (one level, the full context): c(h w) + gamma is X (counts) plus U (gamma |S|);
       a context of n-1 tokens never seen (the walk stands on a shorter one) is U alone.
     * An integer draw picks uniformly among the sum of the weights of a slice laid out as repeated
