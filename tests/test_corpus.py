@@ -6,6 +6,7 @@ import pytest
 
 import ngram_collapse.corpus as corpus_module
 from ngram_collapse.corpus import DEFAULT_CORPUS, load_sequences, registry, resolve
+from ngram_collapse.encoder import _NON_ASCII_SPACE
 from ngram_collapse.errors import InputError
 from ngram_collapse.tokenize import get_tokenizer
 from ngram_collapse.vocab import Sequences
@@ -168,8 +169,8 @@ def test_pyarrow_white_space_is_str_split_on_every_code_point():
     space = np.array([c.isspace() for c in chars])
     text = pa.array(["a" + c + "b" for c in chars], pa.large_string())
     ascii_ = pc.list_value_length(pc.ascii_split_whitespace(text)).to_numpy() == 2
-    other = pc.match_substring_regex(text, corpus_module._NON_ASCII_SPACE).to_numpy(zero_copy_only=False)
-    replaced = pc.replace_substring_regex(text, corpus_module._NON_ASCII_SPACE, " ")
+    other = pc.match_substring_regex(text, _NON_ASCII_SPACE).to_numpy(zero_copy_only=False)
+    replaced = pc.replace_substring_regex(text, _NON_ASCII_SPACE, " ")
     both = pc.list_value_length(pc.ascii_split_whitespace(replaced)).to_numpy() == 2
     assert space.sum() == len(SPACES) == 29
     assert np.array_equal(ascii_ | other, space) and not np.any(ascii_ & other)
