@@ -1,0 +1,833 @@
+/*
+ * The compiled kernels of ngram_collapse.table: counting the n-grams of a corpus into a table,
+ * drawing sequences from a count vector over that table, and the decoding transforms.
+ *
+ * Plain C against the CPython API. Arrays come in through the buffer protocol (numpy arrays,
+ * checked for item size and kind); random numbers come from a numpy Generator's bit generator
+ * through its "BitGenerator" capsule (the bitgen_t struct of numpy/random/bitgen.h, a stable ABI
+ * since numpy 1.17), so no numpy headers are needed to build this file.
+ *
+ * The table (see table.py for the full description): entries are the distinct (context, next id)
+ * pairs of the training data, grouped by context (context c owns entries first[c] .. first[c+1]-1),
+ * sorted by next id within a context; every context has a </s> entry (id 0, first in its slice),
+ * with count 0 if the data never ended a sequence there. next[e] is the context a walk is in after
+ * drawing entry e (unused for </s>).
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct bitgen {
+    void *state;
+    uint64_t (*next_uint64)(void *st);
+    uint32_t (*next_uint32)(void *st);
+    double (*next_double)(void *st);
+    uint64_t (*next_raw)(void *st);
+} bitgen_t;
+
+#define EOS_ID 0
+#define BOS_ID 1
+#define FIRST_WORD_ID 2
+#define NONE UINT32_MAX  /* no context yet / empty hash slot */
+#define MAX_ITEMS ((int64_t)UINT32_MAX - 1)  /* contexts and entries are numbered by uint32 */
+
+/* ---------------------------------------------------------------------------------------------
+ * Buffers
+ */
+
+/* Get a C-contiguous 1-D buffer of `obj` whose items are `itemsize` bytes of kind 'i' (signed
+ * integer), 'u' (unsigned integer) or 'f' (float). */
+static int get_buffer(PyObject *obj, Py_buffer *view, const char *name, char kind, Py_ssize_t itemsize,
+                      int writable) {
+    int flags = PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | (writable ? PyBUF_WRITABLE : 0);
+    if (PyObject_GetBuffer(obj, view, flags) < 0) return -1;
+    const char *f = view->format ? view->format : "B";
+    if (*f == '<' || *f == '=' || *f == '@') f++;
+    char k = strchr("bhilq", *f) ? 'i' : strchr("BHILQ", *f) ? 'u' : strchr("fd", *f) ? 'f' : '?';
+    if (view->ndim > 1 || view->itemsize != itemsize || k != kind || f[1] != '\0') {
+        PyErr_Format(PyExc_TypeError, "%s must be a 1-D array of %zd-byte %s", name, itemsize,
+                     kind == 'i' ? "signed integers" : kind == 'u' ? "unsigned integers" : "floats");
+        PyBuffer_Release(view);
+        view->obj = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+static Py_ssize_t nitems(const Py_buffer *v) { return v->len / v->itemsize; }
+
+static void release(Py_buffer *views, int n) {
+    for (int i = 0; i < n; i++)
+        if (views[i].obj) PyBuffer_Release(&views[i]);
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Counting n-grams: build_table(ids, offsets, order, vocab_size)
+ */
+
+static inline uint64_t mix64(uint64_t x) { /* splitmix64's finaliser */
+    x ^= x >> 30;
+    x *= 0xBF58476D1CE4E5B9ULL;
+    x ^= x >> 27;
+    x *= 0x94D049BB133111EBULL;
+    x ^= x >> 31;
+    return x;
+}
+
+typedef struct {
+    uint64_t key; /* ctx << 32 | next id; UINT64_MAX when empty */
+    uint32_t entry;
+} entry_slot;
+
+typedef struct {
+    uint32_t hash; /* high bits of the context's hash */
+    uint32_t ctx;  /* NONE when empty */
+} context_slot;
+
+typedef struct {
+    const int32_t *ids;
+    int width; /* order - 1: words in a full context */
+    /* entries, in order of creation */
+    int64_t n_entries, cap_entries;
+    uint32_t *e_ctx, *e_next;
+    int32_t *e_word;
+    int64_t *e_count;
+    entry_slot *e_slots;
+    uint64_t e_mask;
+    /* contexts: words ids[end - len .. end) after width - len <s> */
+    int64_t n_contexts, cap_contexts;
+    int64_t *c_end;
+    uint8_t *c_len;
+    uint64_t *c_hash;
+    context_slot *c_slots;
+    uint64_t c_mask;
+} builder;
+
+static void builder_free(builder *b) {
+    free(b->e_ctx); free(b->e_next); free(b->e_word); free(b->e_count); free(b->e_slots);
+    free(b->c_end); free(b->c_len); free(b->c_hash); free(b->c_slots);
+    memset(b, 0, sizeof *b);
+}
+
+static int grow(void **p, int64_t n, size_t size) {
+    void *q = realloc(*p, (size_t)n * size);
+    if (!q) return -1;
+    *p = q;
+    return 0;
+}
+
+static int entry_rehash(builder *b, uint64_t slots) {
+    entry_slot *s = malloc(slots * sizeof *s);
+    if (!s) return -1;
+    for (uint64_t i = 0; i < slots; i++) s[i].key = UINT64_MAX;
+    uint64_t mask = slots - 1;
+    for (int64_t e = 0; e < b->n_entries; e++) {
+        uint64_t key = (uint64_t)b->e_ctx[e] << 32 | (uint32_t)b->e_word[e];
+        uint64_t i = mix64(key) & mask;
+        while (s[i].key != UINT64_MAX) i = (i + 1) & mask;
+        s[i].key = key;
+        s[i].entry = (uint32_t)e;
+    }
+    free(b->e_slots);
+    b->e_slots = s;
+    b->e_mask = mask;
+    return 0;
+}
+
+/* The entry (ctx, word), created with count 0 if new; -1 on memory or size error. */
+static int64_t entry_get(builder *b, uint32_t ctx, int32_t word) {
+    uint64_t key = (uint64_t)ctx << 32 | (uint32_t)word;
+    uint64_t i = mix64(key) & b->e_mask;
+    for (;;) {
+        entry_slot *s = &b->e_slots[i];
+        if (s->key == key) return s->entry;
+        if (s->key == UINT64_MAX) break;
+        i = (i + 1) & b->e_mask;
+    }
+    int64_t e = b->n_entries;
+    if (e >= MAX_ITEMS) {
+        PyErr_SetString(PyExc_ValueError, "too many distinct n-grams (2**32 at most)");
+        return -1;
+    }
+    if (e == b->cap_entries) {
+        int64_t cap = 2 * b->cap_entries;
+        if (grow((void **)&b->e_ctx, cap, 4) || grow((void **)&b->e_next, cap, 4) ||
+            grow((void **)&b->e_word, cap, 4) || grow((void **)&b->e_count, cap, 8)) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        b->cap_entries = cap;
+    }
+    b->e_ctx[e] = ctx;
+    b->e_word[e] = word;
+    b->e_count[e] = 0;
+    b->e_next[e] = NONE;
+    b->n_entries = e + 1;
+    b->e_slots[i].key = key;
+    b->e_slots[i].entry = (uint32_t)e;
+    if ((uint64_t)b->n_entries * 2 > b->e_mask + 1 && entry_rehash(b, 2 * (b->e_mask + 1)) < 0) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    return e;
+}
+
+static uint64_t context_hash(const int32_t *words, int len) {
+    uint64_t h = 0x9E3779B97F4A7C15ULL * (uint64_t)(len + 1);
+    for (int t = 0; t < len; t++) h = mix64(h ^ (uint32_t)words[t]);
+    return mix64(h);
+}
+
+static int context_rehash(builder *b, uint64_t slots) {
+    context_slot *s = malloc(slots * sizeof *s);
+    if (!s) return -1;
+    for (uint64_t i = 0; i < slots; i++) s[i].ctx = NONE;
+    uint64_t mask = slots - 1;
+    for (int64_t c = 0; c < b->n_contexts; c++) {
+        uint64_t i = b->c_hash[c] & mask;
+        while (s[i].ctx != NONE) i = (i + 1) & mask;
+        s[i].hash = (uint32_t)(b->c_hash[c] >> 32);
+        s[i].ctx = (uint32_t)c;
+    }
+    free(b->c_slots);
+    b->c_slots = s;
+    b->c_mask = mask;
+    return 0;
+}
+
+/* The context made of the `len` words ending before ids[end] (after width - len <s>), created
+ * with its </s> entry if new; -1 on error. */
+static int64_t context_get(builder *b, int64_t end, int len) {
+    const int32_t *words = b->ids + end - len;
+    uint64_t h = context_hash(words, len);
+    uint32_t high = (uint32_t)(h >> 32);
+    uint64_t i = h & b->c_mask;
+    for (;;) {
+        context_slot *s = &b->c_slots[i];
+        if (s->ctx == NONE) break;
+        if (s->hash == high && b->c_len[s->ctx] == len &&
+            memcmp(b->ids + b->c_end[s->ctx] - len, words, (size_t)len * 4) == 0)
+            return s->ctx;
+        i = (i + 1) & b->c_mask;
+    }
+    int64_t c = b->n_contexts;
+    if (c >= MAX_ITEMS) {
+        PyErr_SetString(PyExc_ValueError, "too many distinct contexts (2**32 at most)");
+        return -1;
+    }
+    if (c == b->cap_contexts) {
+        int64_t cap = 2 * b->cap_contexts;
+        if (grow((void **)&b->c_end, cap, 8) || grow((void **)&b->c_len, cap, 1) ||
+            grow((void **)&b->c_hash, cap, 8)) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        b->cap_contexts = cap;
+    }
+    b->c_end[c] = end;
+    b->c_len[c] = (uint8_t)len;
+    b->c_hash[c] = h;
+    b->n_contexts = c + 1;
+    b->c_slots[i].hash = high;
+    b->c_slots[i].ctx = (uint32_t)c;
+    if ((uint64_t)b->n_contexts * 2 > b->c_mask + 1 && context_rehash(b, 2 * (b->c_mask + 1)) < 0) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    if (entry_get(b, (uint32_t)c, EOS_ID) < 0) return -1;
+    return c;
+}
+
+static int builder_init(builder *b, const int32_t *ids, int width, int64_t guess) {
+    memset(b, 0, sizeof *b);
+    b->ids = ids;
+    b->width = width;
+    int64_t cap = 1024;
+    while (cap < guess && cap < ((int64_t)1 << 30)) cap *= 2;
+    b->cap_entries = b->cap_contexts = cap;
+    b->e_ctx = malloc(cap * 4); b->e_next = malloc(cap * 4); b->e_word = malloc(cap * 4);
+    b->e_count = malloc(cap * 8);
+    b->c_end = malloc(cap * 8); b->c_len = malloc(cap); b->c_hash = malloc(cap * 8);
+    if (!b->e_ctx || !b->e_next || !b->e_word || !b->e_count || !b->c_end || !b->c_len || !b->c_hash ||
+        entry_rehash(b, 4 * (uint64_t)cap) < 0 || context_rehash(b, 4 * (uint64_t)cap) < 0) {
+        builder_free(b);
+        PyErr_NoMemory();
+        return -1;
+    }
+    return 0;
+}
+
+typedef struct {
+    int32_t word;
+    uint32_t entry;
+} word_entry;
+
+static int cmp_word_entry(const void *a, const void *b) {
+    int32_t x = ((const word_entry *)a)->word, y = ((const word_entry *)b)->word;
+    return (x > y) - (x < y);
+}
+
+static PyObject *new_bytes(Py_ssize_t size, char **data) {
+    PyObject *o = PyByteArray_FromStringAndSize(NULL, size);
+    if (o) *data = PyByteArray_AS_STRING(o);
+    return o;
+}
+
+PyDoc_STRVAR(build_table_doc,
+"build_table(ids, offsets, order, vocab_size) -> (word, next, count, first, has_bos)\n\n"
+"Count the n-grams of the sequences ids[offsets[s]:offsets[s+1]] (int32 ids, int64 offsets), each\n"
+"padded with order-1 <s> and ended by </s>, into a table grouped by context. Returns bytearrays:\n"
+"word (int32, one per entry), next (uint32, per entry), count (int64, per entry), first (int64,\n"
+"contexts + 1), has_bos (uint8, per context: 1 if the context holds <s>). The all-<s> context is\n"
+"number 0.");
+
+static PyObject *build_table(PyObject *self, PyObject *args) {
+    PyObject *ids_obj, *offsets_obj;
+    int order;
+    long long vocab_size;
+    if (!PyArg_ParseTuple(args, "OOiL", &ids_obj, &offsets_obj, &order, &vocab_size)) return NULL;
+    if (order < 1 || order > 255) return PyErr_Format(PyExc_ValueError, "order must be 1 to 255, not %d", order);
+    Py_buffer v[2] = {{0}};
+    if (get_buffer(ids_obj, &v[0], "ids", 'i', 4, 0) < 0 ||
+        get_buffer(offsets_obj, &v[1], "offsets", 'i', 8, 0) < 0) {
+        release(v, 2);
+        return NULL;
+    }
+    const int32_t *ids = v[0].buf;
+    const int64_t *offsets = v[1].buf;
+    int64_t n_ids = nitems(&v[0]), n_seq = nitems(&v[1]) - 1;
+    int width = order - 1;
+    builder b;
+    PyObject *result = NULL;
+    uint32_t *perm = NULL;
+    int64_t *first = NULL;
+    if (n_seq < 0 || offsets[0] != 0 || offsets[n_seq] != n_ids) {
+        PyErr_SetString(PyExc_ValueError, "offsets must start at 0 and end at len(ids)");
+        release(v, 2);
+        return NULL;
+    }
+    if (builder_init(&b, ids, width, (n_ids + n_seq) / 8) < 0) {
+        release(v, 2);
+        return NULL;
+    }
+    if (context_get(&b, 0, 0) < 0) goto fail; /* the all-<s> context: number 0 */
+    for (int64_t s = 0; s < n_seq; s++) {
+        int64_t a = offsets[s], end = offsets[s + 1];
+        if (end < a || end > n_ids) {
+            PyErr_SetString(PyExc_ValueError, "offsets must be non-decreasing");
+            goto fail;
+        }
+        uint32_t ctx = 0;
+        for (int64_t p = a;; p++) {
+            int32_t w = p < end ? ids[p] : EOS_ID;
+            if (p < end && (w < FIRST_WORD_ID || w >= vocab_size)) {
+                PyErr_Format(PyExc_ValueError, "ids[%lld] = %d is not a word id of the vocabulary (2 to %lld)",
+                             (long long)p, w, vocab_size - 1);
+                goto fail;
+            }
+            int64_t e = entry_get(&b, ctx, w);
+            if (e < 0) goto fail;
+            b.e_count[e]++;
+            if (w == EOS_ID) break;
+            if (b.e_next[e] == NONE) {
+                int64_t len = p + 1 - a < width ? p + 1 - a : width;
+                int64_t c = context_get(&b, p + 1, (int)len);
+                if (c < 0) goto fail;
+                b.e_next[e] = (uint32_t)c;
+            }
+            ctx = b.e_next[e];
+        }
+    }
+    free(b.e_slots); b.e_slots = NULL;
+    free(b.c_slots); b.c_slots = NULL;
+    free(b.c_hash); b.c_hash = NULL;
+
+    /* Group the entries by context (counting sort), then sort every context's slice by next id. */
+    int64_t D = b.n_entries, C = b.n_contexts;
+    first = calloc((size_t)C + 1, 8);
+    perm = malloc((size_t)D * 4);
+    if (!first || !perm) { PyErr_NoMemory(); goto fail; }
+    for (int64_t e = 0; e < D; e++) first[b.e_ctx[e] + 1]++;
+    for (int64_t c = 0; c < C; c++) first[c + 1] += first[c];
+    {
+        int64_t *cursor = malloc((size_t)C * 8);
+        if (!cursor) { PyErr_NoMemory(); goto fail; }
+        memcpy(cursor, first, (size_t)C * 8);
+        for (int64_t e = 0; e < D; e++) perm[cursor[b.e_ctx[e]]++] = (uint32_t)e;
+        free(cursor);
+    }
+    free(b.e_ctx); b.e_ctx = NULL;
+    int64_t widest = 0;
+    for (int64_t c = 0; c < C; c++)
+        if (first[c + 1] - first[c] > widest) widest = first[c + 1] - first[c];
+    word_entry *scratch = malloc((size_t)(widest ? widest : 1) * sizeof *scratch);
+    if (!scratch) { PyErr_NoMemory(); goto fail; }
+    for (int64_t c = 0; c < C; c++) {
+        int64_t lo = first[c], n = first[c + 1] - lo;
+        for (int64_t i = 0; i < n; i++) {
+            scratch[i].entry = perm[lo + i];
+            scratch[i].word = b.e_word[perm[lo + i]];
+        }
+        if (n <= 24) { /* insertion sort */
+            for (int64_t i = 1; i < n; i++) {
+                word_entry x = scratch[i];
+                int64_t j = i;
+                while (j > 0 && scratch[j - 1].word > x.word) { scratch[j] = scratch[j - 1]; j--; }
+                scratch[j] = x;
+            }
+        } else {
+            qsort(scratch, (size_t)n, sizeof *scratch, cmp_word_entry);
+        }
+        for (int64_t i = 0; i < n; i++) perm[lo + i] = scratch[i].entry;
+    }
+    free(scratch);
+
+    char *pw, *pn, *pc, *pf, *ph;
+    PyObject *o_word = new_bytes(D * 4, &pw), *o_next = new_bytes(D * 4, &pn), *o_count = new_bytes(D * 8, &pc),
+             *o_first = new_bytes((C + 1) * 8, &pf), *o_bos = new_bytes(C, &ph);
+    if (o_word && o_next && o_count && o_first && o_bos) {
+        int32_t *word = (int32_t *)pw;
+        uint32_t *next = (uint32_t *)pn;
+        int64_t *count = (int64_t *)pc;
+        for (int64_t i = 0; i < D; i++) {
+            uint32_t e = perm[i];
+            word[i] = b.e_word[e];
+            next[i] = b.e_next[e];
+            count[i] = b.e_count[e];
+        }
+        memcpy(pf, first, (size_t)(C + 1) * 8);
+        for (int64_t c = 0; c < C; c++) ph[c] = b.c_len[c] < width;
+        result = PyTuple_Pack(5, o_word, o_next, o_count, o_first, o_bos);
+    }
+    Py_XDECREF(o_word); Py_XDECREF(o_next); Py_XDECREF(o_count); Py_XDECREF(o_first); Py_XDECREF(o_bos);
+fail:
+    free(perm);
+    free(first);
+    builder_free(&b);
+    release(v, 2);
+    return result;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Decoding transforms
+ */
+
+typedef struct {
+    int64_t count;
+    int32_t word;
+    uint32_t entry;
+} ranked;
+
+/* Most probable first; ties by smaller id. */
+static inline int ranked_before(const ranked *a, const ranked *b) {
+    return a->count > b->count || (a->count == b->count && a->word < b->word);
+}
+
+static int cmp_ranked(const void *a, const void *b) {
+    return ranked_before(b, a) - ranked_before(a, b);
+}
+
+/* ceil(p * total) for 0 < p <= 1 and total >= 1, exactly (p is a dyadic rational). */
+static int64_t ceil_fraction(double p, int64_t total) {
+    int x;
+    double f = frexp(p, &x); /* p = f 2^x, 0.5 <= f < 1 */
+    uint64_t mant = (uint64_t)ldexp(f, 53);
+    int shift = 53 - x; /* p = mant / 2^shift, shift >= 52 */
+    unsigned __int128 prod = (unsigned __int128)mant * (uint64_t)total;
+    if (shift >= 128) return prod ? 1 : 0;
+    unsigned __int128 q = prod >> shift;
+    if ((q << shift) != prod) q += 1;
+    return (int64_t)q;
+}
+
+PyDoc_STRVAR(transform_doc,
+"transform(counts, first, word, temperature, top_k, top_p, out)\n\n"
+"The weight of every entry after the decoding transforms (see NgramModel.sample): top_k 0 and\n"
+"top_p 1.0 mean no truncation. With temperature 1, out is int64 and holds the kept counts (exact);\n"
+"otherwise out is float64 and holds (count / largest count in the context) ** (1 / temperature)\n"
+"for the kept entries. Entries not kept weigh 0.");
+
+static PyObject *transform(PyObject *self, PyObject *args) {
+    PyObject *o[4];
+    double temperature, top_p;
+    long long top_k;
+    if (!PyArg_ParseTuple(args, "OOOdLdO", &o[0], &o[1], &o[2], &temperature, &top_k, &top_p, &o[3])) return NULL;
+    int exact = temperature == 1.0;
+    Py_buffer v[4] = {{0}};
+    if (get_buffer(o[0], &v[0], "counts", 'i', 8, 0) < 0 || get_buffer(o[1], &v[1], "first", 'i', 8, 0) < 0 ||
+        get_buffer(o[2], &v[2], "word", 'i', 4, 0) < 0 ||
+        get_buffer(o[3], &v[3], "out", exact ? 'i' : 'f', 8, 1) < 0) {
+        release(v, 4);
+        return NULL;
+    }
+    const int64_t *counts = v[0].buf, *first = v[1].buf;
+    const int32_t *word = v[2].buf;
+    int64_t C = nitems(&v[1]) - 1, D = nitems(&v[0]);
+    if (C < 0 || nitems(&v[2]) != D || nitems(&v[3]) != D || first[C] != D) {
+        release(v, 4);
+        PyErr_SetString(PyExc_ValueError, "transform: inconsistent sizes");
+        return NULL;
+    }
+    int64_t widest = 1;
+    for (int64_t c = 0; c < C; c++)
+        if (first[c + 1] - first[c] > widest) widest = first[c + 1] - first[c];
+    ranked *r = malloc((size_t)widest * sizeof *r);
+    double *weight = malloc((size_t)widest * sizeof *weight);
+    if (!r || !weight) {
+        free(r); free(weight);
+        release(v, 4);
+        return PyErr_NoMemory();
+    }
+    int truncate = top_k > 0 || top_p < 1.0;
+    double inv_t = 1.0 / temperature;
+    for (int64_t c = 0; c < C; c++) {
+        int64_t lo = first[c], hi = first[c + 1], n = 0, kept;
+        for (int64_t e = lo; e < hi; e++)
+            if (counts[e] > 0) {
+                r[n].count = counts[e];
+                r[n].word = word[e];
+                r[n].entry = (uint32_t)(e - lo);
+                n++;
+            }
+        if (n == 0) { /* never reached by a walk */
+            if (exact) for (int64_t e = lo; e < hi; e++) ((int64_t *)v[3].buf)[e] = 0;
+            else for (int64_t e = lo; e < hi; e++) ((double *)v[3].buf)[e] = 0.0;
+            continue;
+        }
+        if (truncate) {
+            if (n <= 24) {
+                for (int64_t i = 1; i < n; i++) {
+                    ranked x = r[i];
+                    int64_t j = i;
+                    while (j > 0 && ranked_before(&x, &r[j - 1])) { r[j] = r[j - 1]; j--; }
+                    r[j] = x;
+                }
+            } else {
+                qsort(r, (size_t)n, sizeof *r, cmp_ranked);
+            }
+        }
+        kept = top_k > 0 && top_k < n ? top_k : n;
+        int64_t largest = 0;
+        for (int64_t i = 0; i < n; i++) if (r[i].count > largest) largest = r[i].count;
+        if (!exact)
+            for (int64_t i = 0; i < kept; i++) weight[i] = pow((double)r[i].count / (double)largest, inv_t);
+        if (top_p < 1.0) {
+            int64_t m = 0;
+            if (exact) {
+                int64_t total = 0, s = 0;
+                for (int64_t i = 0; i < kept; i++) total += r[i].count;
+                int64_t need = ceil_fraction(top_p, total);
+                while (s < need) s += r[m++].count;
+            } else {
+                double total = 0.0, s = 0.0;
+                for (int64_t i = 0; i < kept; i++) total += weight[i];
+                double need = top_p * total;
+                while (m < kept && s < need) s += weight[m++];
+            }
+            kept = m;
+        }
+        /* the kept weights in entry order, 0 elsewhere */
+        if (exact) {
+            int64_t *out = (int64_t *)v[3].buf + lo;
+            for (int64_t e = 0; e < hi - lo; e++) out[e] = 0;
+            for (int64_t i = 0; i < kept; i++) out[r[i].entry] = r[i].count;
+        } else {
+            double *out = (double *)v[3].buf + lo;
+            for (int64_t e = 0; e < hi - lo; e++) out[e] = 0.0;
+            for (int64_t i = 0; i < kept; i++) out[r[i].entry] = weight[i];
+        }
+    }
+    free(r);
+    free(weight);
+    release(v, 4);
+    Py_RETURN_NONE;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Walking
+ *
+ * A walk works on a step table built for the weights of one call: one 32-byte record per entry
+ * holding what the draw in that entry's context needs and, for the entry drawn, where the walk goes
+ * next (the next context's first entry, size and total weight), so that one step reads one record
+ * of the next context in most cases. A context of at most SMALL entries is searched linearly over
+ * cumulative weights; a larger one has an alias table (Walker; Vose's construction), exact in
+ * integers: bucket j in [0, n) is drawn uniformly, then v uniformly in [0, total), and the entry is
+ * j if v < threshold[j], else alias[j]; entry i is then drawn with probability
+ * (threshold[i] + sum over j aliased to i of (total - threshold[j])) / (n total) = weight[i] / total.
+ */
+
+#define SMALL 16
+
+typedef union {
+    int64_t i;
+    double f;
+} weight_t;
+
+typedef struct {
+    weight_t weight;     /* linear contexts: cumulative weight within the slice; alias: threshold */
+    weight_t next_total; /* total weight of the next context */
+    int32_t word;
+    uint32_t alias;      /* alias contexts: the entry taken when v >= threshold */
+    uint32_t next_lo;    /* the next context's first entry */
+    uint32_t next_n;     /* and its number of entries */
+} step_t;
+
+/* A uniform integer in [0, n), n >= 1, exactly: Lemire's multiply-and-reject. */
+static inline uint64_t bounded(bitgen_t *g, uint64_t n) {
+    unsigned __int128 m = (unsigned __int128)g->next_uint64(g->state) * n;
+    uint64_t low = (uint64_t)m;
+    if (low < n) {
+        uint64_t threshold = (0 - n) % n;
+        while (low < threshold) {
+            m = (unsigned __int128)g->next_uint64(g->state) * n;
+            low = (uint64_t)m;
+        }
+    }
+    return (uint64_t)(m >> 64);
+}
+
+/* The alias table of one context (n > SMALL entries from lo), integer weights with total > 0. */
+static void alias_int(step_t *st, const int64_t *weight, int64_t lo, int64_t n, int64_t total,
+                      unsigned __int128 *scaled, uint32_t *small, uint32_t *large) {
+    int64_t ns = 0, nl = 0;
+    for (int64_t i = 0; i < n; i++) {
+        scaled[i] = (unsigned __int128)weight[lo + i] * (uint64_t)n;
+        if (scaled[i] < (unsigned __int128)total) small[ns++] = (uint32_t)i;
+        else large[nl++] = (uint32_t)i;
+    }
+    while (ns && nl) {
+        uint32_t l = small[--ns], g = large[nl - 1];
+        st[lo + l].weight.i = (int64_t)scaled[l];
+        st[lo + l].alias = (uint32_t)(lo + g);
+        scaled[g] -= (uint64_t)total - (uint64_t)scaled[l];
+        if (scaled[g] < (unsigned __int128)total) {
+            nl--;
+            small[ns++] = g;
+        }
+    }
+    /* exact arithmetic: what is left has exactly `total` each */
+    while (ns) st[lo + small[--ns]].weight.i = total;
+    while (nl) st[lo + large[--nl]].weight.i = total;
+}
+
+/* The same with double weights; zero weights go first so that they are always aliased away. */
+static void alias_float(step_t *st, const double *weight, int64_t lo, int64_t n, double total, double *scaled,
+                        uint32_t *small, uint32_t *large) {
+    int64_t ns = 0, nl = 0, best = 0;
+    for (int64_t i = 0; i < n; i++) {
+        scaled[i] = weight[lo + i] * (double)n;
+        if (weight[lo + i] > weight[lo + best]) best = i;
+        if (scaled[i] >= total) large[nl++] = (uint32_t)i;
+        else if (scaled[i] > 0.0) small[ns++] = (uint32_t)i;
+    }
+    for (int64_t i = 0; i < n; i++)
+        if (scaled[i] == 0.0) small[ns++] = (uint32_t)i;
+    while (ns && nl) {
+        uint32_t l = small[--ns], g = large[nl - 1];
+        st[lo + l].weight.f = scaled[l];
+        st[lo + l].alias = (uint32_t)(lo + g);
+        scaled[g] -= total - scaled[l];
+        if (scaled[g] < total) {
+            nl--;
+            small[ns++] = g;
+        }
+    }
+    while (nl) st[lo + large[--nl]].weight.f = total;
+    while (ns) { /* rounding leftovers: accepted, except a zero weight (never drawn) */
+        uint32_t l = small[--ns];
+        st[lo + l].weight.f = weight[lo + l] > 0.0 ? total : 0.0;
+        st[lo + l].alias = (uint32_t)(lo + best);
+    }
+}
+
+/* Fill the step table for the given weights (int64 if !floating, else double); totals gets the total
+ * weight of every context. Returns 0, or -1 with an exception set. */
+static int build_steps(step_t *st, weight_t *totals, const int64_t *first, int64_t C, const int32_t *word,
+                       const uint32_t *next, const void *weights, int floating) {
+    const int64_t *iw = weights;
+    const double *fw = weights;
+    int64_t widest = 1;
+    for (int64_t c = 0; c < C; c++)
+        if (first[c + 1] - first[c] > widest) widest = first[c + 1] - first[c];
+    void *scaled = malloc((size_t)widest * (floating ? sizeof(double) : sizeof(unsigned __int128)));
+    uint32_t *small = malloc((size_t)widest * 4), *large = malloc((size_t)widest * 4);
+    if (!scaled || !small || !large) {
+        free(scaled); free(small); free(large);
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (int64_t c = 0; c < C; c++) {
+        int64_t lo = first[c], n = first[c + 1] - lo;
+        if (floating) {
+            double total = 0.0;
+            for (int64_t e = lo; e < lo + n; e++) st[e].weight.f = total += fw[e];
+            totals[c].f = total;
+            if (n > SMALL && total > 0.0) alias_float(st, fw, lo, n, total, scaled, small, large);
+        } else {
+            int64_t total = 0;
+            for (int64_t e = lo; e < lo + n; e++) st[e].weight.i = total += iw[e];
+            totals[c].i = total;
+            if (n > SMALL && total > 0) alias_int(st, iw, lo, n, total, scaled, small, large);
+        }
+    }
+    free(scaled); free(small); free(large);
+    int64_t D = first[C];
+    for (int64_t e = 0; e < D; e++) {
+        step_t *s = &st[e];
+        s->word = word[e];
+        if (word[e] == EOS_ID) {
+            s->next_lo = s->next_n = 0;
+            s->next_total.i = 0;
+        } else {
+            uint32_t c = next[e];
+            s->next_lo = (uint32_t)first[c];
+            s->next_n = (uint32_t)(first[c + 1] - first[c]);
+            s->next_total = totals[c];
+        }
+    }
+    return 0;
+}
+
+PyDoc_STRVAR(walk_doc,
+"walk(first, word, next, weights, start, budget, bitgen, ids, counts, expected) -> offsets\n\n"
+"Draw sequences one after another from context `start` until `budget` words are written to ids\n"
+"(int32, size >= budget), the last sequence cut there, every step drawing an entry of the current\n"
+"context with probability weight / total. weights are int64 (exact integer draws) or float64.\n"
+"Every drawn entry is counted in counts (int64, zeroed by the caller); the cut sequence's last\n"
+"standing position counts its context's </s> entry. Returns the sequence offsets (bytearray of\n"
+"int64, sequences + 1 of them); `expected` sequences is the first guess of their number.");
+
+static PyObject *walk(PyObject *self, PyObject *args) {
+    PyObject *o[6], *capsule;
+    long long start, budget, expected;
+    if (!PyArg_ParseTuple(args, "OOOOLLOOOL", &o[0], &o[1], &o[2], &o[3], &start, &budget, &capsule, &o[4],
+                          &o[5], &expected))
+        return NULL;
+    bitgen_t *g = PyCapsule_GetPointer(capsule, "BitGenerator");
+    if (!g) return NULL;
+    Py_buffer v[6] = {{0}};
+    if (get_buffer(o[0], &v[0], "first", 'i', 8, 0) < 0 || get_buffer(o[1], &v[1], "word", 'i', 4, 0) < 0 ||
+        get_buffer(o[2], &v[2], "next", 'u', 4, 0) < 0) {
+        release(v, 3);
+        return NULL;
+    }
+    if (PyObject_GetBuffer(o[3], &v[3], PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) {
+        release(v, 3);
+        return NULL;
+    }
+    int floating = v[3].format && strchr(v[3].format, 'd') != NULL;
+    PyBuffer_Release(&v[3]);
+    v[3].obj = NULL;
+    if (get_buffer(o[3], &v[3], "weights", floating ? 'f' : 'i', 8, 0) < 0 ||
+        get_buffer(o[4], &v[4], "ids", 'i', 4, 1) < 0 || get_buffer(o[5], &v[5], "counts", 'i', 8, 1) < 0) {
+        release(v, 6);
+        return NULL;
+    }
+    const int64_t *first = v[0].buf;
+    int32_t *ids = v[4].buf;
+    int64_t *counts = v[5].buf;
+    int64_t C = nitems(&v[0]) - 1, D = nitems(&v[1]);
+    if (C < 1 || nitems(&v[2]) != D || nitems(&v[3]) != D || nitems(&v[5]) != D || first[C] != D ||
+        start < 0 || start >= C || budget < 0 || budget > nitems(&v[4])) {
+        release(v, 6);
+        PyErr_SetString(PyExc_ValueError, "walk: inconsistent arguments");
+        return NULL;
+    }
+    int64_t cap = expected > 16 ? expected + 1 : 17;
+    step_t *st = malloc((size_t)(D ? D : 1) * sizeof *st);
+    weight_t *totals = malloc((size_t)C * sizeof *totals);
+    int64_t *offsets = malloc((size_t)cap * 8);
+    PyObject *result = NULL;
+    if (!st || !totals || !offsets) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    if (build_steps(st, totals, first, C, v[1].buf, v[2].buf, v[3].buf, floating) < 0) goto done;
+    int64_t s_lo = first[start], s_n = first[start + 1] - s_lo;
+    weight_t s_total = totals[start];
+    int64_t written = 0, nseq = 0;
+    int stuck = 0; /* a context with no weight: impossible for counts of a closed table */
+    offsets[0] = 0;
+    while (written < budget) {
+        int64_t lo = s_lo, n = s_n, e;
+        weight_t total = s_total;
+        for (;;) {
+            if (written == budget) { /* the cut: this sequence ends here, with </s> */
+                counts[lo]++;
+                break;
+            }
+            if (floating) {
+                if (!(total.f > 0.0)) { stuck = 1; break; }
+                double u;
+                if (n > SMALL) {
+                    e = lo + (int64_t)bounded(g, (uint64_t)n);
+                    do u = g->next_double(g->state) * total.f; while (u >= total.f);
+                    if (!(u < st[e].weight.f)) e = st[e].alias;
+                } else {
+                    do u = g->next_double(g->state) * total.f; while (u >= total.f);
+                    e = lo;
+                    while (st[e].weight.f <= u) e++;
+                }
+            } else {
+                if (total.i <= 0) { stuck = 1; break; }
+                if (n > SMALL) {
+                    e = lo + (int64_t)bounded(g, (uint64_t)n);
+                    if ((int64_t)bounded(g, (uint64_t)total.i) >= st[e].weight.i) e = st[e].alias;
+                } else {
+                    int64_t u = (int64_t)bounded(g, (uint64_t)total.i);
+                    e = lo;
+                    while (st[e].weight.i <= u) e++;
+                }
+            }
+            counts[e]++;
+            const step_t *s = &st[e];
+            if (s->word == EOS_ID) break;
+            ids[written++] = s->word;
+            lo = s->next_lo;
+            n = s->next_n;
+            total = s->next_total;
+        }
+        if (stuck) break;
+        if (++nseq == cap) {
+            cap *= 2;
+            int64_t *grown = realloc(offsets, (size_t)cap * 8);
+            if (!grown) {
+                PyErr_NoMemory();
+                goto done;
+            }
+            offsets = grown;
+        }
+        offsets[nseq] = written;
+    }
+    if (stuck) {
+        PyErr_SetString(PyExc_ValueError, "walk: reached a context with no weight (the weights are not "
+                        "counts of sequences over this table)");
+        goto done;
+    }
+    char *out;
+    result = new_bytes((nseq + 1) * 8, &out);
+    if (result) memcpy(out, offsets, (size_t)(nseq + 1) * 8);
+done:
+    free(st);
+    free(totals);
+    free(offsets);
+    release(v, 6);
+    return result;
+}
+
+static PyMethodDef methods[] = {
+    {"build_table", build_table, METH_VARARGS, build_table_doc},
+    {"transform", transform, METH_VARARGS, transform_doc},
+    {"walk", walk, METH_VARARGS, walk_doc},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT, "_engine", "Compiled kernels of ngram_collapse.table.", -1, methods,
+};
+
+PyMODINIT_FUNC PyInit__engine(void) { return PyModule_Create(&module); }
