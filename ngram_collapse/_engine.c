@@ -9,8 +9,8 @@
  *
  * The table (see table.py for the full description): entries are the distinct (context, next id)
  * pairs of the training data, grouped by context (context c owns entries first[c] .. first[c+1]-1),
- * sorted by next id within a context; every context has a </s> entry (id 0, first in its slice),
- * with count 0 if the data never ended a sequence there. next[e] is the context a walk is in after
+ * most frequent first within a context (ties by the smaller id); every context has a </s> entry
+ * (id 0), with count 0 if the data never ended a sequence there. next[e] is the context a walk is in after
  * drawing entry e (unused for </s>).
  */
 #define PY_SSIZE_T_CLEAN
@@ -261,14 +261,35 @@ static int builder_init(builder *b, const int32_t *ids, int width, int64_t guess
     return 0;
 }
 
+/* Entries ranked most frequent first, ties by the smaller id. */
 typedef struct {
+    int64_t count;
     int32_t word;
     uint32_t entry;
-} word_entry;
+} ranked;
 
-static int cmp_word_entry(const void *a, const void *b) {
-    int32_t x = ((const word_entry *)a)->word, y = ((const word_entry *)b)->word;
-    return (x > y) - (x < y);
+static inline int ranked_before(const ranked *a, const ranked *b) {
+    return a->count > b->count || (a->count == b->count && a->word < b->word);
+}
+
+static int cmp_ranked(const void *a, const void *b) {
+    return ranked_before(b, a) - ranked_before(a, b);
+}
+
+static void sort_ranked(ranked *r, int64_t n) {
+    if (n > 24) {
+        qsort(r, (size_t)n, sizeof *r, cmp_ranked);
+        return;
+    }
+    for (int64_t i = 1; i < n; i++) { /* insertion sort */
+        ranked x = r[i];
+        int64_t j = i;
+        while (j > 0 && ranked_before(&x, &r[j - 1])) {
+            r[j] = r[j - 1];
+            j--;
+        }
+        r[j] = x;
+    }
 }
 
 static PyObject *new_bytes(Py_ssize_t size, char **data) {
@@ -346,7 +367,8 @@ static PyObject *build_table(PyObject *self, PyObject *args) {
     free(b.c_slots); b.c_slots = NULL;
     free(b.c_hash); b.c_hash = NULL;
 
-    /* Group the entries by context (counting sort), then sort every context's slice by next id. */
+    /* Group the entries by context (counting sort), then rank every context's slice, most frequent
+     * first: a walk's linear search then stops early. */
     int64_t D = b.n_entries, C = b.n_contexts;
     first = calloc((size_t)C + 1, 8);
     perm = malloc((size_t)D * 4);
@@ -364,24 +386,17 @@ static PyObject *build_table(PyObject *self, PyObject *args) {
     int64_t widest = 0;
     for (int64_t c = 0; c < C; c++)
         if (first[c + 1] - first[c] > widest) widest = first[c + 1] - first[c];
-    word_entry *scratch = malloc((size_t)(widest ? widest : 1) * sizeof *scratch);
+    ranked *scratch = malloc((size_t)(widest ? widest : 1) * sizeof *scratch);
     if (!scratch) { PyErr_NoMemory(); goto fail; }
     for (int64_t c = 0; c < C; c++) {
         int64_t lo = first[c], n = first[c + 1] - lo;
         for (int64_t i = 0; i < n; i++) {
-            scratch[i].entry = perm[lo + i];
-            scratch[i].word = b.e_word[perm[lo + i]];
+            uint32_t e = perm[lo + i];
+            scratch[i].entry = e;
+            scratch[i].word = b.e_word[e];
+            scratch[i].count = b.e_count[e];
         }
-        if (n <= 24) { /* insertion sort */
-            for (int64_t i = 1; i < n; i++) {
-                word_entry x = scratch[i];
-                int64_t j = i;
-                while (j > 0 && scratch[j - 1].word > x.word) { scratch[j] = scratch[j - 1]; j--; }
-                scratch[j] = x;
-            }
-        } else {
-            qsort(scratch, (size_t)n, sizeof *scratch, cmp_word_entry);
-        }
+        sort_ranked(scratch, n);
         for (int64_t i = 0; i < n; i++) perm[lo + i] = scratch[i].entry;
     }
     free(scratch);
@@ -415,21 +430,6 @@ fail:
 /* ---------------------------------------------------------------------------------------------
  * Decoding transforms
  */
-
-typedef struct {
-    int64_t count;
-    int32_t word;
-    uint32_t entry;
-} ranked;
-
-/* Most probable first; ties by smaller id. */
-static inline int ranked_before(const ranked *a, const ranked *b) {
-    return a->count > b->count || (a->count == b->count && a->word < b->word);
-}
-
-static int cmp_ranked(const void *a, const void *b) {
-    return ranked_before(b, a) - ranked_before(a, b);
-}
 
 /* ceil(p * total) for 0 < p <= 1 and total >= 1, exactly (p is a dyadic rational). */
 static int64_t ceil_fraction(double p, int64_t total) {
@@ -498,18 +498,7 @@ static PyObject *transform(PyObject *self, PyObject *args) {
             else for (int64_t e = lo; e < hi; e++) ((double *)v[3].buf)[e] = 0.0;
             continue;
         }
-        if (truncate) {
-            if (n <= 24) {
-                for (int64_t i = 1; i < n; i++) {
-                    ranked x = r[i];
-                    int64_t j = i;
-                    while (j > 0 && ranked_before(&x, &r[j - 1])) { r[j] = r[j - 1]; j--; }
-                    r[j] = x;
-                }
-            } else {
-                qsort(r, (size_t)n, sizeof *r, cmp_ranked);
-            }
-        }
+        if (truncate) sort_ranked(r, n);
         kept = top_k > 0 && top_k < n ? top_k : n;
         int64_t largest = 0;
         for (int64_t i = 0; i < n; i++) if (r[i].count > largest) largest = r[i].count;
@@ -692,14 +681,78 @@ static int build_steps(step_t *st, weight_t *totals, const int64_t *first, int64
     return 0;
 }
 
+/* Where a lane will draw next: for an alias context, the bucket is drawn now (a fresh uniform number
+ * like any other) so that its record can be fetched from memory while the other lanes step. */
+static inline int64_t aim(const step_t *st, bitgen_t *g, int64_t lo, int64_t n) {
+    if (n > SMALL) {
+        int64_t at = lo + (int64_t)bounded(g, (uint64_t)n);
+        __builtin_prefetch(&st[at]);
+        return at;
+    }
+    __builtin_prefetch(&st[lo]);
+    if (n > 2) __builtin_prefetch(&st[lo + 2]);
+    return lo;
+}
+
+/* One draw in the context whose entries start at lo, with `at` from aim(): the entry drawn, or -1 if
+ * the context has no weight (impossible for the counts of sequences over a closed table). */
+static inline int64_t draw(const step_t *st, bitgen_t *g, int floating, int64_t lo, int64_t n, weight_t total,
+                           int64_t at) {
+    int64_t e = at;
+    if (floating) {
+        double u;
+        if (!(total.f > 0.0)) return -1;
+        do u = g->next_double(g->state) * total.f; while (u >= total.f);
+        if (n > SMALL) {
+            if (!(u < st[e].weight.f)) e = st[e].alias;
+        } else {
+            while (st[e].weight.f <= u) e++;
+        }
+    } else {
+        if (total.i <= 0) return -1;
+        int64_t u = (int64_t)bounded(g, (uint64_t)total.i);
+        if (n > SMALL) {
+            if (u >= st[e].weight.i) e = st[e].alias;
+        } else {
+            while (st[e].weight.i <= u) e++;
+        }
+    }
+    return e;
+}
+
+/* Lanes. One walk is a chain of dependent memory reads (the record drawn says where the next draw
+ * looks), so LANES sequences are walked at once, one step each in turn, for their reads to overlap.
+ * Sequence s (numbered as started) records its draws in slot s % SLOTS; sequences are committed to
+ * the output in their order, the one that reaches the budget is cut there, and the draws of later
+ * ones are dropped. Which uniform numbers go to which sequence depends only on numbers already
+ * drawn, so every sequence is still made of fresh independent draws: the output is exactly whole
+ * sequences drawn one after another, the last one cut. A sequence other than the first
+ * uncommitted one (the head) waits after AHEAD draws, which bounds the memory and the work spent
+ * on sequences a very long head makes useless; the head stops at the budget. */
+#define LANES 8
+#define SLOTS 16 /* a power of 2, >= LANES */
+#define AHEAD 16384
+
+typedef struct {
+    uint64_t *draws; /* entry << 32 | word, one per step, the last one </s> when finished */
+    int64_t len, cap;
+    int finished;
+} slot_t;
+
+typedef struct {
+    int64_t seq; /* -1: idle */
+    int64_t lo, n, at;
+    weight_t total;
+} lane_t;
+
 PyDoc_STRVAR(walk_doc,
 "walk(first, word, next, weights, start, budget, bitgen, ids, counts, expected) -> offsets\n\n"
 "Draw sequences one after another from context `start` until `budget` words are written to ids\n"
 "(int32, size >= budget), the last sequence cut there, every step drawing an entry of the current\n"
 "context with probability weight / total. weights are int64 (exact integer draws) or float64.\n"
-"Every drawn entry is counted in counts (int64, zeroed by the caller); the cut sequence's last\n"
-"standing position counts its context's </s> entry. Returns the sequence offsets (bytearray of\n"
-"int64, sequences + 1 of them); `expected` sequences is the first guess of their number.");
+"Every drawn entry of the output is counted in counts (int64, zeroed by the caller); the cut\n"
+"sequence's last standing position counts its context's </s> entry. Returns the sequence offsets\n"
+"(bytearray of int64, sequences + 1 of them); `expected` sequences is a first guess of their number.");
 
 static PyObject *walk(PyObject *self, PyObject *args) {
     PyObject *o[6], *capsule;
@@ -741,77 +794,113 @@ static PyObject *walk(PyObject *self, PyObject *args) {
     step_t *st = malloc((size_t)(D ? D : 1) * sizeof *st);
     weight_t *totals = malloc((size_t)C * sizeof *totals);
     int64_t *offsets = malloc((size_t)cap * 8);
+    slot_t slots[SLOTS] = {{0}};
+    lane_t lanes[LANES];
     PyObject *result = NULL;
+    int stuck = 0;
     if (!st || !totals || !offsets) {
         PyErr_NoMemory();
         goto done;
     }
     if (build_steps(st, totals, first, C, v[1].buf, v[2].buf, v[3].buf, floating) < 0) goto done;
-    int64_t s_lo = first[start], s_n = first[start + 1] - s_lo;
-    weight_t s_total = totals[start];
-    int64_t written = 0, nseq = 0;
-    int stuck = 0; /* a context with no weight: impossible for counts of a closed table */
+    const int64_t s_lo = first[start], s_n = first[start + 1] - s_lo;
+    const weight_t s_total = totals[start];
+    for (int k = 0; k < LANES; k++) lanes[k].seq = -1;
+    int64_t committed = 0, nseq = 0, head = 0, next_seq = 0, pending = 0; /* pending: words of started,
+                                                                             uncommitted sequences */
     offsets[0] = 0;
-    while (written < budget) {
-        int64_t lo = s_lo, n = s_n, e;
-        weight_t total = s_total;
-        for (;;) {
-            if (written == budget) { /* the cut: this sequence ends here, with </s> */
-                counts[lo]++;
-                break;
+    while (committed < budget) {
+        for (int k = 0; k < LANES; k++) {
+            lane_t *L = &lanes[k];
+            if (L->seq < 0) {
+                if (next_seq == head + SLOTS || committed + pending >= budget) continue;
+                L->seq = next_seq++;
+                slot_t *S = &slots[L->seq & (SLOTS - 1)];
+                S->len = 0;
+                S->finished = 0;
+                L->lo = s_lo;
+                L->n = s_n;
+                L->total = s_total;
+                L->at = aim(st, g, s_lo, s_n);
             }
-            if (floating) {
-                if (!(total.f > 0.0)) { stuck = 1; break; }
-                double u;
-                if (n > SMALL) {
-                    e = lo + (int64_t)bounded(g, (uint64_t)n);
-                    do u = g->next_double(g->state) * total.f; while (u >= total.f);
-                    if (!(u < st[e].weight.f)) e = st[e].alias;
-                } else {
-                    do u = g->next_double(g->state) * total.f; while (u >= total.f);
-                    e = lo;
-                    while (st[e].weight.f <= u) e++;
-                }
-            } else {
-                if (total.i <= 0) { stuck = 1; break; }
-                if (n > SMALL) {
-                    e = lo + (int64_t)bounded(g, (uint64_t)n);
-                    if ((int64_t)bounded(g, (uint64_t)total.i) >= st[e].weight.i) e = st[e].alias;
-                } else {
-                    int64_t u = (int64_t)bounded(g, (uint64_t)total.i);
-                    e = lo;
-                    while (st[e].weight.i <= u) e++;
-                }
-            }
-            counts[e]++;
-            const step_t *s = &st[e];
-            if (s->word == EOS_ID) break;
-            ids[written++] = s->word;
-            lo = s->next_lo;
-            n = s->next_n;
-            total = s->next_total;
-        }
-        if (stuck) break;
-        if (++nseq == cap) {
-            cap *= 2;
-            int64_t *grown = realloc(offsets, (size_t)cap * 8);
-            if (!grown) {
-                PyErr_NoMemory();
+            slot_t *S = &slots[L->seq & (SLOTS - 1)];
+            if (L->seq == head ? committed + S->len >= budget : S->len >= AHEAD) continue;
+            int64_t e = draw(st, g, floating, L->lo, L->n, L->total, L->at);
+            if (e < 0) {
+                stuck = 1;
                 goto done;
             }
-            offsets = grown;
+            if (S->len == S->cap) {
+                int64_t grown_cap = S->cap ? 2 * S->cap : 256;
+                uint64_t *grown = realloc(S->draws, (size_t)grown_cap * 8);
+                if (!grown) {
+                    PyErr_NoMemory();
+                    goto done;
+                }
+                S->draws = grown;
+                S->cap = grown_cap;
+            }
+            const step_t *s = &st[e];
+            S->draws[S->len++] = (uint64_t)e << 32 | (uint32_t)s->word;
+            if (s->word == EOS_ID) {
+                S->finished = 1;
+                L->seq = -1;
+            } else {
+                pending++;
+                L->lo = s->next_lo;
+                L->n = s->next_n;
+                L->total = s->next_total;
+                L->at = aim(st, g, L->lo, L->n);
+            }
         }
-        offsets[nseq] = written;
-    }
-    if (stuck) {
-        PyErr_SetString(PyExc_ValueError, "walk: reached a context with no weight (the weights are not "
-                        "counts of sequences over this table)");
-        goto done;
+        /* commit the head while it is finished or has reached the budget */
+        while (head < next_seq && committed < budget) {
+            slot_t *S = &slots[head & (SLOTS - 1)];
+            int64_t words = S->len - S->finished;
+            if (!S->finished && committed + words < budget) break;
+            int64_t take = words < budget - committed ? words : budget - committed;
+            for (int64_t i = 0; i < take; i++) {
+                ids[committed + i] = (int32_t)(uint32_t)S->draws[i];
+                counts[S->draws[i] >> 32]++;
+            }
+            if (S->finished && take == words)
+                counts[S->draws[words] >> 32]++; /* its </s> */
+            else { /* cut: count the </s> entry of the context reached */
+                const step_t *last = &st[S->draws[take - 1] >> 32];
+                int64_t eos = last->next_lo, end = eos + last->next_n;
+                while (eos < end && st[eos].word != EOS_ID) eos++;
+                if (eos == end) {
+                    stuck = 1;
+                    goto done;
+                }
+                counts[eos]++;
+            }
+            if (!S->finished)
+                for (int k = 0; k < LANES; k++)
+                    if (lanes[k].seq == head) lanes[k].seq = -1;
+            committed += take;
+            pending -= words;
+            if (++nseq == cap) {
+                cap *= 2;
+                int64_t *grown = realloc(offsets, (size_t)cap * 8);
+                if (!grown) {
+                    PyErr_NoMemory();
+                    goto done;
+                }
+                offsets = grown;
+            }
+            offsets[nseq] = committed;
+            head++;
+        }
     }
     char *out;
     result = new_bytes((nseq + 1) * 8, &out);
     if (result) memcpy(out, offsets, (size_t)(nseq + 1) * 8);
 done:
+    if (stuck)
+        PyErr_SetString(PyExc_ValueError, "walk: reached a context with no weight or no </s> entry (the "
+                        "weights are not counts of sequences over a table of build_table)");
+    for (int i = 0; i < SLOTS; i++) free(slots[i].draws);
     free(st);
     free(totals);
     free(offsets);

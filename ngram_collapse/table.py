@@ -5,9 +5,10 @@ position* is the last ``<s>`` of a sequence or one of its words: there the model
 (a word or ``</s>``) given the context, the ``order - 1`` ids ending at that position.
 
 :class:`NgramTable` lists every distinct (context, next id) pair of the corpus once, an *entry*,
-grouped by context: context ``c`` owns the entries ``first[c]`` to ``first[c+1] - 1``, sorted by next
-id. Every context also has a ``</s>`` entry (id 0, the first of its slice), with count 0 when the
-corpus never ends a sequence there. ``next_context[e]`` is the context a walk is in after drawing the
+grouped by context: context ``c`` owns the entries ``first[c]`` to ``first[c+1] - 1``, the most
+frequent in the corpus first (ties by the smaller id), so that a walk's linear search ends early.
+Every context also has a ``</s>`` entry (id 0), with count 0 when the corpus never ends a sequence
+there. ``next_context[e]`` is the context a walk is in after drawing the
 word of entry ``e``.
 
 The table is closed under sampling: an MLE model draws only n-grams it has counted, and a sample
