@@ -18,6 +18,7 @@
 
 #include <math.h>
 #include <stdint.h>
+#include <sys/mman.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,13 +34,21 @@ typedef struct bitgen {
 #define BOS_ID 1
 #define FIRST_WORD_ID 2
 #define NONE UINT32_MAX  /* no context yet / empty hash slot */
-#define MAX_ITEMS ((int64_t)UINT32_MAX - 1)  /* contexts and entries are numbered by uint32 */
+#define MAX_ITEMS ((int64_t)INT32_MAX - 1)  /* contexts and entries are numbered by 31-bit integers */
+
+/* An entry's link: its next id, and the context a walk goes to after drawing it (unused after </s>). */
+typedef struct {
+    int32_t word;
+    uint32_t next_lo; /* the next context's first entry */
+    uint32_t next_n;  /* its number of entries */
+    uint32_t next;    /* its number */
+} link_t;
 
 /* ---------------------------------------------------------------------------------------------
  * Buffers
  */
 
-/* Get a C-contiguous 1-D buffer of `obj` whose items are `itemsize` bytes of kind 'i' (signed
+/* Get a C-contiguous buffer of `obj` (read flat) whose items are `itemsize` bytes of kind 'i' (signed
  * integer), 'u' (unsigned integer) or 'f' (float). */
 static int get_buffer(PyObject *obj, Py_buffer *view, const char *name, char kind, Py_ssize_t itemsize,
                       int writable) {
@@ -48,14 +57,26 @@ static int get_buffer(PyObject *obj, Py_buffer *view, const char *name, char kin
     const char *f = view->format ? view->format : "B";
     if (*f == '<' || *f == '=' || *f == '@') f++;
     char k = strchr("bhilq", *f) ? 'i' : strchr("BHILQ", *f) ? 'u' : strchr("fd", *f) ? 'f' : '?';
-    if (view->ndim > 1 || view->itemsize != itemsize || k != kind || f[1] != '\0') {
-        PyErr_Format(PyExc_TypeError, "%s must be a 1-D array of %zd-byte %s", name, itemsize,
+    if (view->itemsize != itemsize || k != kind || f[1] != '\0') {
+        PyErr_Format(PyExc_TypeError, "%s must be a contiguous array of %zd-byte %s", name, itemsize,
                      kind == 'i' ? "signed integers" : kind == 'u' ? "unsigned integers" : "floats");
         PyBuffer_Release(view);
         view->obj = NULL;
         return -1;
     }
     return 0;
+}
+
+/* A large buffer for random access: on transparent huge pages where the system offers them, so that
+ * random reads do not each miss the TLB. Freed with free(). */
+static void *big_alloc(size_t size) {
+    if (size < ((size_t)1 << 21)) return malloc(size ? size : 1);
+    void *p = NULL;
+    if (posix_memalign(&p, (size_t)1 << 21, size) != 0) return NULL;
+#ifdef MADV_HUGEPAGE
+    madvise(p, size, MADV_HUGEPAGE);
+#endif
+    return p;
 }
 
 static Py_ssize_t nitems(const Py_buffer *v) { return v->len / v->itemsize; }
@@ -150,7 +171,7 @@ static int64_t entry_get(builder *b, uint32_t ctx, int32_t word) {
     }
     int64_t e = b->n_entries;
     if (e >= MAX_ITEMS) {
-        PyErr_SetString(PyExc_ValueError, "too many distinct n-grams (2**32 at most)");
+        PyErr_SetString(PyExc_ValueError, "too many distinct n-grams (2**31 at most)");
         return -1;
     }
     if (e == b->cap_entries) {
@@ -216,7 +237,7 @@ static int64_t context_get(builder *b, int64_t end, int len) {
     }
     int64_t c = b->n_contexts;
     if (c >= MAX_ITEMS) {
-        PyErr_SetString(PyExc_ValueError, "too many distinct contexts (2**32 at most)");
+        PyErr_SetString(PyExc_ValueError, "too many distinct contexts (2**31 at most)");
         return -1;
     }
     if (c == b->cap_contexts) {
@@ -299,12 +320,12 @@ static PyObject *new_bytes(Py_ssize_t size, char **data) {
 }
 
 PyDoc_STRVAR(build_table_doc,
-"build_table(ids, offsets, order, vocab_size) -> (word, next, count, first, has_bos)\n\n"
+"build_table(ids, offsets, order, vocab_size) -> (links, count, first, has_bos)\n\n"
 "Count the n-grams of the sequences ids[offsets[s]:offsets[s+1]] (int32 ids, int64 offsets), each\n"
 "padded with order-1 <s> and ended by </s>, into a table grouped by context. Returns bytearrays:\n"
-"word (int32, one per entry), next (uint32, per entry), count (int64, per entry), first (int64,\n"
-"contexts + 1), has_bos (uint8, per context: 1 if the context holds <s>). The all-<s> context is\n"
-"number 0.");
+"links (4 int32 per entry: next id, and the first entry, size and number of the context after it),\n"
+"count (int64, per entry), first (int64, contexts + 1), has_bos (uint8, per context: 1 if the\n"
+"context holds <s>). The all-<s> context is number 0.");
 
 static PyObject *build_table(PyObject *self, PyObject *args) {
     PyObject *ids_obj, *offsets_obj;
@@ -401,24 +422,29 @@ static PyObject *build_table(PyObject *self, PyObject *args) {
     }
     free(scratch);
 
-    char *pw, *pn, *pc, *pf, *ph;
-    PyObject *o_word = new_bytes(D * 4, &pw), *o_next = new_bytes(D * 4, &pn), *o_count = new_bytes(D * 8, &pc),
+    char *pl, *pc, *pf, *ph;
+    PyObject *o_link = new_bytes(D * (Py_ssize_t)sizeof(link_t), &pl), *o_count = new_bytes(D * 8, &pc),
              *o_first = new_bytes((C + 1) * 8, &pf), *o_bos = new_bytes(C, &ph);
-    if (o_word && o_next && o_count && o_first && o_bos) {
-        int32_t *word = (int32_t *)pw;
-        uint32_t *next = (uint32_t *)pn;
+    if (o_link && o_count && o_first && o_bos) {
+        link_t *link = (link_t *)pl;
         int64_t *count = (int64_t *)pc;
         for (int64_t i = 0; i < D; i++) {
-            uint32_t e = perm[i];
-            word[i] = b.e_word[e];
-            next[i] = b.e_next[e];
+            uint32_t e = perm[i], c = b.e_next[e];
+            link[i].word = b.e_word[e];
+            if (b.e_word[e] == EOS_ID) {
+                link[i].next_lo = link[i].next_n = link[i].next = 0;
+            } else {
+                link[i].next_lo = (uint32_t)first[c];
+                link[i].next_n = (uint32_t)(first[c + 1] - first[c]);
+                link[i].next = c;
+            }
             count[i] = b.e_count[e];
         }
         memcpy(pf, first, (size_t)(C + 1) * 8);
         for (int64_t c = 0; c < C; c++) ph[c] = b.c_len[c] < width;
-        result = PyTuple_Pack(5, o_word, o_next, o_count, o_first, o_bos);
+        result = PyTuple_Pack(4, o_link, o_count, o_first, o_bos);
     }
-    Py_XDECREF(o_word); Py_XDECREF(o_next); Py_XDECREF(o_count); Py_XDECREF(o_first); Py_XDECREF(o_bos);
+    Py_XDECREF(o_link); Py_XDECREF(o_count); Py_XDECREF(o_first); Py_XDECREF(o_bos);
 fail:
     free(perm);
     free(first);
@@ -445,7 +471,7 @@ static int64_t ceil_fraction(double p, int64_t total) {
 }
 
 PyDoc_STRVAR(transform_doc,
-"transform(counts, first, word, temperature, top_k, top_p, out)\n\n"
+"transform(counts, first, links, temperature, top_k, top_p, out)\n\n"
 "The weight of every entry after the decoding transforms (see NgramModel.sample): top_k 0 and\n"
 "top_p 1.0 mean no truncation. With temperature 1, out is int64 and holds the kept counts (exact);\n"
 "otherwise out is float64 and holds (count / largest count in the context) ** (1 / temperature)\n"
@@ -459,15 +485,15 @@ static PyObject *transform(PyObject *self, PyObject *args) {
     int exact = temperature == 1.0;
     Py_buffer v[4] = {{0}};
     if (get_buffer(o[0], &v[0], "counts", 'i', 8, 0) < 0 || get_buffer(o[1], &v[1], "first", 'i', 8, 0) < 0 ||
-        get_buffer(o[2], &v[2], "word", 'i', 4, 0) < 0 ||
+        get_buffer(o[2], &v[2], "links", 'i', 4, 0) < 0 ||
         get_buffer(o[3], &v[3], "out", exact ? 'i' : 'f', 8, 1) < 0) {
         release(v, 4);
         return NULL;
     }
     const int64_t *counts = v[0].buf, *first = v[1].buf;
-    const int32_t *word = v[2].buf;
+    const link_t *link = v[2].buf;
     int64_t C = nitems(&v[1]) - 1, D = nitems(&v[0]);
-    if (C < 0 || nitems(&v[2]) != D || nitems(&v[3]) != D || first[C] != D) {
+    if (C < 0 || nitems(&v[2]) != 4 * D || nitems(&v[3]) != D || first[C] != D) {
         release(v, 4);
         PyErr_SetString(PyExc_ValueError, "transform: inconsistent sizes");
         return NULL;
@@ -489,7 +515,7 @@ static PyObject *transform(PyObject *self, PyObject *args) {
         for (int64_t e = lo; e < hi; e++)
             if (counts[e] > 0) {
                 r[n].count = counts[e];
-                r[n].word = word[e];
+                r[n].word = link[e].word;
                 r[n].entry = (uint32_t)(e - lo);
                 n++;
             }
@@ -539,13 +565,12 @@ static PyObject *transform(PyObject *self, PyObject *args) {
 /* ---------------------------------------------------------------------------------------------
  * Walking
  *
- * A walk works on a step table built for the weights of one call: one 32-byte record per entry
- * holding what the draw in that entry's context needs and, for the entry drawn, where the walk goes
- * next (the next context's first entry, size and total weight), so that one step reads one record
- * of the next context in most cases. A context of at most SMALL entries is searched linearly over
- * cumulative weights; a larger one has an alias table (Walker; Vose's construction), exact in
- * integers: bucket j in [0, n) is drawn uniformly, then v uniformly in [0, total), and the entry is
- * j if v < threshold[j], else alias[j]; entry i is then drawn with probability
+ * The table's links (static, built once): for every entry, its word, and the first entry, size and
+ * number of the context a walk goes to after drawing it. The weights of one call (built per call):
+ * in a context of at most SMALL entries, the cumulative weights, searched linearly (entries are
+ * ranked most frequent first); in a larger one, an alias table (Walker; Vose's construction),
+ * exact in integers: bucket j in [0, n) is drawn uniformly, then v uniformly in [0, total), and the
+ * entry is j if v < threshold[j], else alias[j]; entry i is then drawn with probability
  * (threshold[i] + sum over j aliased to i of (total - threshold[j])) / (n total) = weight[i] / total.
  */
 
@@ -555,15 +580,6 @@ typedef union {
     int64_t i;
     double f;
 } weight_t;
-
-typedef struct {
-    weight_t weight;     /* linear contexts: cumulative weight within the slice; alias: threshold */
-    weight_t next_total; /* total weight of the next context */
-    int32_t word;
-    uint32_t alias;      /* alias contexts: the entry taken when v >= threshold */
-    uint32_t next_lo;    /* the next context's first entry */
-    uint32_t next_n;     /* and its number of entries */
-} step_t;
 
 /* A uniform integer in [0, n), n >= 1, exactly: Lemire's multiply-and-reject. */
 static inline uint64_t bounded(bitgen_t *g, uint64_t n) {
@@ -580,7 +596,7 @@ static inline uint64_t bounded(bitgen_t *g, uint64_t n) {
 }
 
 /* The alias table of one context (n > SMALL entries from lo), integer weights with total > 0. */
-static void alias_int(step_t *st, const int64_t *weight, int64_t lo, int64_t n, int64_t total,
+static void alias_int(weight_t *thr, uint32_t *alias, const int64_t *weight, int64_t lo, int64_t n, int64_t total,
                       unsigned __int128 *scaled, uint32_t *small, uint32_t *large) {
     int64_t ns = 0, nl = 0;
     for (int64_t i = 0; i < n; i++) {
@@ -590,8 +606,8 @@ static void alias_int(step_t *st, const int64_t *weight, int64_t lo, int64_t n, 
     }
     while (ns && nl) {
         uint32_t l = small[--ns], g = large[nl - 1];
-        st[lo + l].weight.i = (int64_t)scaled[l];
-        st[lo + l].alias = (uint32_t)(lo + g);
+        thr[lo + l].i = (int64_t)scaled[l];
+        alias[lo + l] = (uint32_t)(lo + g);
         scaled[g] -= (uint64_t)total - (uint64_t)scaled[l];
         if (scaled[g] < (unsigned __int128)total) {
             nl--;
@@ -599,13 +615,13 @@ static void alias_int(step_t *st, const int64_t *weight, int64_t lo, int64_t n, 
         }
     }
     /* exact arithmetic: what is left has exactly `total` each */
-    while (ns) st[lo + small[--ns]].weight.i = total;
-    while (nl) st[lo + large[--nl]].weight.i = total;
+    while (ns) thr[lo + small[--ns]].i = total;
+    while (nl) thr[lo + large[--nl]].i = total;
 }
 
 /* The same with double weights; zero weights go first so that they are always aliased away. */
-static void alias_float(step_t *st, const double *weight, int64_t lo, int64_t n, double total, double *scaled,
-                        uint32_t *small, uint32_t *large) {
+static void alias_float(weight_t *thr, uint32_t *alias, const double *weight, int64_t lo, int64_t n, double total,
+                        double *scaled, uint32_t *small, uint32_t *large) {
     int64_t ns = 0, nl = 0, best = 0;
     for (int64_t i = 0; i < n; i++) {
         scaled[i] = weight[lo + i] * (double)n;
@@ -617,26 +633,26 @@ static void alias_float(step_t *st, const double *weight, int64_t lo, int64_t n,
         if (scaled[i] == 0.0) small[ns++] = (uint32_t)i;
     while (ns && nl) {
         uint32_t l = small[--ns], g = large[nl - 1];
-        st[lo + l].weight.f = scaled[l];
-        st[lo + l].alias = (uint32_t)(lo + g);
+        thr[lo + l].f = scaled[l];
+        alias[lo + l] = (uint32_t)(lo + g);
         scaled[g] -= total - scaled[l];
         if (scaled[g] < total) {
             nl--;
             small[ns++] = g;
         }
     }
-    while (nl) st[lo + large[--nl]].weight.f = total;
+    while (nl) thr[lo + large[--nl]].f = total;
     while (ns) { /* rounding leftovers: accepted, except a zero weight (never drawn) */
         uint32_t l = small[--ns];
-        st[lo + l].weight.f = weight[lo + l] > 0.0 ? total : 0.0;
-        st[lo + l].alias = (uint32_t)(lo + best);
+        thr[lo + l].f = weight[lo + l] > 0.0 ? total : 0.0;
+        alias[lo + l] = (uint32_t)(lo + best);
     }
 }
 
-/* Fill the step table for the given weights (int64 if !floating, else double); totals gets the total
- * weight of every context. Returns 0, or -1 with an exception set. */
-static int build_steps(step_t *st, weight_t *totals, const int64_t *first, int64_t C, const int32_t *word,
-                       const uint32_t *next, const void *weights, int floating) {
+/* The per-call draw tables for the given weights (int64 if !floating, else double): thr (cumulative
+ * weights or alias thresholds), alias, and every context's total. Returns 0, or -1 with an exception. */
+static int build_draws(weight_t *thr, uint32_t *alias, weight_t *totals, const int64_t *first, int64_t C,
+                       const void *weights, int floating) {
     const int64_t *iw = weights;
     const double *fw = weights;
     int64_t widest = 1;
@@ -653,82 +669,32 @@ static int build_steps(step_t *st, weight_t *totals, const int64_t *first, int64
         int64_t lo = first[c], n = first[c + 1] - lo;
         if (floating) {
             double total = 0.0;
-            for (int64_t e = lo; e < lo + n; e++) st[e].weight.f = total += fw[e];
+            for (int64_t e = lo; e < lo + n; e++) thr[e].f = total += fw[e];
             totals[c].f = total;
-            if (n > SMALL && total > 0.0) alias_float(st, fw, lo, n, total, scaled, small, large);
+            if (n > SMALL && total > 0.0) alias_float(thr, alias, fw, lo, n, total, scaled, small, large);
         } else {
             int64_t total = 0;
-            for (int64_t e = lo; e < lo + n; e++) st[e].weight.i = total += iw[e];
+            for (int64_t e = lo; e < lo + n; e++) thr[e].i = total += iw[e];
             totals[c].i = total;
-            if (n > SMALL && total > 0) alias_int(st, iw, lo, n, total, scaled, small, large);
+            if (n > SMALL && total > 0) alias_int(thr, alias, iw, lo, n, total, scaled, small, large);
         }
     }
     free(scaled); free(small); free(large);
-    int64_t D = first[C];
-    for (int64_t e = 0; e < D; e++) {
-        step_t *s = &st[e];
-        s->word = word[e];
-        if (word[e] == EOS_ID) {
-            s->next_lo = s->next_n = 0;
-            s->next_total.i = 0;
-        } else {
-            uint32_t c = next[e];
-            s->next_lo = (uint32_t)first[c];
-            s->next_n = (uint32_t)(first[c + 1] - first[c]);
-            s->next_total = totals[c];
-        }
-    }
     return 0;
 }
 
-/* Where a lane will draw next: for an alias context, the bucket is drawn now (a fresh uniform number
- * like any other) so that its record can be fetched from memory while the other lanes step. */
-static inline int64_t aim(const step_t *st, bitgen_t *g, int64_t lo, int64_t n) {
-    if (n > SMALL) {
-        int64_t at = lo + (int64_t)bounded(g, (uint64_t)n);
-        __builtin_prefetch(&st[at]);
-        return at;
-    }
-    __builtin_prefetch(&st[lo]);
-    if (n > 2) __builtin_prefetch(&st[lo + 2]);
-    return lo;
-}
-
-/* One draw in the context whose entries start at lo, with `at` from aim(): the entry drawn, or -1 if
- * the context has no weight (impossible for the counts of sequences over a closed table). */
-static inline int64_t draw(const step_t *st, bitgen_t *g, int floating, int64_t lo, int64_t n, weight_t total,
-                           int64_t at) {
-    int64_t e = at;
-    if (floating) {
-        double u;
-        if (!(total.f > 0.0)) return -1;
-        do u = g->next_double(g->state) * total.f; while (u >= total.f);
-        if (n > SMALL) {
-            if (!(u < st[e].weight.f)) e = st[e].alias;
-        } else {
-            while (st[e].weight.f <= u) e++;
-        }
-    } else {
-        if (total.i <= 0) return -1;
-        int64_t u = (int64_t)bounded(g, (uint64_t)total.i);
-        if (n > SMALL) {
-            if (u >= st[e].weight.i) e = st[e].alias;
-        } else {
-            while (st[e].weight.i <= u) e++;
-        }
-    }
-    return e;
-}
-
-/* Lanes. One walk is a chain of dependent memory reads (the record drawn says where the next draw
- * looks), so LANES sequences are walked at once, one step each in turn, for their reads to overlap.
- * Sequence s (numbered as started) records its draws in slot s % SLOTS; sequences are committed to
- * the output in their order, the one that reaches the budget is cut there, and the draws of later
- * ones are dropped. Which uniform numbers go to which sequence depends only on numbers already
- * drawn, so every sequence is still made of fresh independent draws: the output is exactly whole
- * sequences drawn one after another, the last one cut. A sequence other than the first
- * uncommitted one (the head) waits after AHEAD draws, which bounds the memory and the work spent
- * on sequences a very long head makes useless; the head stops at the budget. */
+/* Lanes. A walk is a chain of dependent memory reads (the entry drawn says where the next draw
+ * looks), so LANES sequences are walked at once, in turn, each step in two halves: draw the entry
+ * (its link is then fetched from memory), and follow its link (the next context's draw table and
+ * total are then fetched, an alias bucket drawn first), so that the reads of one lane overlap the
+ * work of the others. Sequence s (numbered as started) records its draws in slot s % SLOTS;
+ * sequences are committed to the output in their order, the one that reaches the budget is cut
+ * there, and the draws of later ones are dropped. Which uniform numbers go to which sequence
+ * depends only on numbers already drawn, so every sequence is still made of fresh independent
+ * draws: the output is exactly whole sequences drawn one after another, the last one cut. A
+ * sequence other than the first uncommitted one (the head) waits after AHEAD draws, which bounds
+ * the memory and the work spent on sequences that a very long head makes useless; the head stops
+ * at the budget. */
 #define LANES 8
 #define SLOTS 16 /* a power of 2, >= LANES */
 #define AHEAD 16384
@@ -740,71 +706,118 @@ typedef struct {
 } slot_t;
 
 typedef struct {
-    int64_t seq; /* -1: idle */
-    int64_t lo, n, at;
-    weight_t total;
+    int64_t seq;  /* -1: idle */
+    int drawn;    /* 1: e is drawn, its link not yet followed */
+    int64_t e, lo, n, at;
+    uint32_t ctx;
 } lane_t;
 
+/* Enter context (lo, n, ctx): draw an alias bucket now and fetch what the draw will read. */
+static inline void enter(lane_t *L, const weight_t *thr, const uint32_t *alias, const weight_t *totals,
+                         bitgen_t *g, int64_t lo, int64_t n, uint32_t ctx) {
+    L->lo = lo;
+    L->n = n;
+    L->ctx = ctx;
+    __builtin_prefetch(&totals[ctx]);
+    if (n > SMALL) {
+        L->at = lo + (int64_t)bounded(g, (uint64_t)n);
+        __builtin_prefetch(&thr[L->at]);
+        __builtin_prefetch(&alias[L->at]);
+    } else {
+        L->at = lo;
+        __builtin_prefetch(&thr[lo]);
+        if (n > 8) __builtin_prefetch(&thr[lo + 8]);
+    }
+}
+
+/* Draw in the lane's context: the entry, or -1 if the context has no weight (impossible for the
+ * counts of sequences over a closed table). */
+static inline int64_t draw(const lane_t *L, const weight_t *thr, const uint32_t *alias, const weight_t *totals,
+                           bitgen_t *g, int floating) {
+    int64_t e = L->at;
+    weight_t total = totals[L->ctx];
+    if (floating) {
+        double u;
+        if (!(total.f > 0.0)) return -1;
+        do u = g->next_double(g->state) * total.f; while (u >= total.f);
+        if (L->n > SMALL) {
+            if (!(u < thr[e].f)) e = alias[e];
+        } else {
+            while (thr[e].f <= u) e++;
+        }
+    } else {
+        if (total.i <= 0) return -1;
+        int64_t u = (int64_t)bounded(g, (uint64_t)total.i);
+        if (L->n > SMALL) {
+            if (u >= thr[e].i) e = alias[e];
+        } else {
+            while (thr[e].i <= u) e++;
+        }
+    }
+    return e;
+}
+
 PyDoc_STRVAR(walk_doc,
-"walk(first, word, next, weights, start, budget, bitgen, ids, counts, expected) -> offsets\n\n"
+"walk(first, links, weights, start, budget, bitgen, ids, counts, expected) -> offsets\n\n"
 "Draw sequences one after another from context `start` until `budget` words are written to ids\n"
 "(int32, size >= budget), the last sequence cut there, every step drawing an entry of the current\n"
-"context with probability weight / total. weights are int64 (exact integer draws) or float64.\n"
+"context with probability weight / total. links is the table's (D, 4) int32 array (word, next\n"
+"context's first entry, size, number); weights are int64 (exact integer draws) or float64.\n"
 "Every drawn entry of the output is counted in counts (int64, zeroed by the caller); the cut\n"
 "sequence's last standing position counts its context's </s> entry. Returns the sequence offsets\n"
 "(bytearray of int64, sequences + 1 of them); `expected` sequences is a first guess of their number.");
 
 static PyObject *walk(PyObject *self, PyObject *args) {
-    PyObject *o[6], *capsule;
+    PyObject *o[5], *capsule;
     long long start, budget, expected;
-    if (!PyArg_ParseTuple(args, "OOOOLLOOOL", &o[0], &o[1], &o[2], &o[3], &start, &budget, &capsule, &o[4],
-                          &o[5], &expected))
+    if (!PyArg_ParseTuple(args, "OOOLLOOOL", &o[0], &o[1], &o[2], &start, &budget, &capsule, &o[3], &o[4],
+                          &expected))
         return NULL;
     bitgen_t *g = PyCapsule_GetPointer(capsule, "BitGenerator");
     if (!g) return NULL;
-    Py_buffer v[6] = {{0}};
-    if (get_buffer(o[0], &v[0], "first", 'i', 8, 0) < 0 || get_buffer(o[1], &v[1], "word", 'i', 4, 0) < 0 ||
-        get_buffer(o[2], &v[2], "next", 'u', 4, 0) < 0) {
-        release(v, 3);
+    Py_buffer v[5] = {{0}};
+    if (get_buffer(o[0], &v[0], "first", 'i', 8, 0) < 0 || get_buffer(o[1], &v[1], "links", 'i', 4, 0) < 0) {
+        release(v, 2);
         return NULL;
     }
-    if (PyObject_GetBuffer(o[3], &v[3], PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) {
-        release(v, 3);
+    if (PyObject_GetBuffer(o[2], &v[2], PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) {
+        release(v, 2);
         return NULL;
     }
-    int floating = v[3].format && strchr(v[3].format, 'd') != NULL;
-    PyBuffer_Release(&v[3]);
-    v[3].obj = NULL;
-    if (get_buffer(o[3], &v[3], "weights", floating ? 'f' : 'i', 8, 0) < 0 ||
-        get_buffer(o[4], &v[4], "ids", 'i', 4, 1) < 0 || get_buffer(o[5], &v[5], "counts", 'i', 8, 1) < 0) {
-        release(v, 6);
+    int floating = v[2].format && strchr(v[2].format, 'd') != NULL;
+    PyBuffer_Release(&v[2]);
+    v[2].obj = NULL;
+    if (get_buffer(o[2], &v[2], "weights", floating ? 'f' : 'i', 8, 0) < 0 ||
+        get_buffer(o[3], &v[3], "ids", 'i', 4, 1) < 0 || get_buffer(o[4], &v[4], "counts", 'i', 8, 1) < 0) {
+        release(v, 5);
         return NULL;
     }
     const int64_t *first = v[0].buf;
-    int32_t *ids = v[4].buf;
-    int64_t *counts = v[5].buf;
-    int64_t C = nitems(&v[0]) - 1, D = nitems(&v[1]);
-    if (C < 1 || nitems(&v[2]) != D || nitems(&v[3]) != D || nitems(&v[5]) != D || first[C] != D ||
-        start < 0 || start >= C || budget < 0 || budget > nitems(&v[4])) {
-        release(v, 6);
+    const link_t *link = v[1].buf;
+    int32_t *ids = v[3].buf;
+    int64_t *counts = v[4].buf;
+    int64_t C = nitems(&v[0]) - 1, D = nitems(&v[2]);
+    if (C < 1 || nitems(&v[1]) != 4 * D || nitems(&v[4]) != D || first[C] != D || start < 0 || start >= C ||
+        budget < 0 || budget > nitems(&v[3])) {
+        release(v, 5);
         PyErr_SetString(PyExc_ValueError, "walk: inconsistent arguments");
         return NULL;
     }
     int64_t cap = expected > 16 ? expected + 1 : 17;
-    step_t *st = malloc((size_t)(D ? D : 1) * sizeof *st);
-    weight_t *totals = malloc((size_t)C * sizeof *totals);
+    weight_t *thr = big_alloc((size_t)D * sizeof *thr);
+    uint32_t *alias = big_alloc((size_t)D * sizeof *alias);
+    weight_t *totals = big_alloc((size_t)C * sizeof *totals);
     int64_t *offsets = malloc((size_t)cap * 8);
     slot_t slots[SLOTS] = {{0}};
     lane_t lanes[LANES];
     PyObject *result = NULL;
     int stuck = 0;
-    if (!st || !totals || !offsets) {
+    if (!thr || !alias || !totals || !offsets) {
         PyErr_NoMemory();
         goto done;
     }
-    if (build_steps(st, totals, first, C, v[1].buf, v[2].buf, v[3].buf, floating) < 0) goto done;
+    if (build_draws(thr, alias, totals, first, C, v[2].buf, floating) < 0) goto done;
     const int64_t s_lo = first[start], s_n = first[start + 1] - s_lo;
-    const weight_t s_total = totals[start];
     for (int k = 0; k < LANES; k++) lanes[k].seq = -1;
     int64_t committed = 0, nseq = 0, head = 0, next_seq = 0, pending = 0; /* pending: words of started,
                                                                              uncommitted sequences */
@@ -818,17 +831,23 @@ static PyObject *walk(PyObject *self, PyObject *args) {
                 slot_t *S = &slots[L->seq & (SLOTS - 1)];
                 S->len = 0;
                 S->finished = 0;
-                L->lo = s_lo;
-                L->n = s_n;
-                L->total = s_total;
-                L->at = aim(st, g, s_lo, s_n);
+                L->drawn = 0;
+                enter(L, thr, alias, totals, g, s_lo, s_n, (uint32_t)start);
+                continue;
             }
             slot_t *S = &slots[L->seq & (SLOTS - 1)];
-            if (L->seq == head ? committed + S->len >= budget : S->len >= AHEAD) continue;
-            int64_t e = draw(st, g, floating, L->lo, L->n, L->total, L->at);
-            if (e < 0) {
-                stuck = 1;
-                goto done;
+            if (!L->drawn) {
+                if (L->seq == head ? committed + S->len >= budget : S->len >= AHEAD) continue;
+                int64_t e = draw(L, thr, alias, totals, g, floating);
+                if (e < 0) {
+                    stuck = 1;
+                    goto done;
+                }
+                __builtin_prefetch(&link[e]);
+                __builtin_prefetch(&counts[e], 1);
+                L->e = e;
+                L->drawn = 1;
+                continue;
             }
             if (S->len == S->cap) {
                 int64_t grown_cap = S->cap ? 2 * S->cap : 256;
@@ -840,17 +859,16 @@ static PyObject *walk(PyObject *self, PyObject *args) {
                 S->draws = grown;
                 S->cap = grown_cap;
             }
-            const step_t *s = &st[e];
-            S->draws[S->len++] = (uint64_t)e << 32 | (uint32_t)s->word;
-            if (s->word == EOS_ID) {
+            const link_t *l = &link[L->e];
+            S->draws[S->len++] = (uint64_t)L->e << 32 | (uint32_t)l->word;
+            counts[L->e]++; /* taken back below if the draw is not part of the output */
+            L->drawn = 0;
+            if (l->word == EOS_ID) {
                 S->finished = 1;
                 L->seq = -1;
             } else {
                 pending++;
-                L->lo = s->next_lo;
-                L->n = s->next_n;
-                L->total = s->next_total;
-                L->at = aim(st, g, L->lo, L->n);
+                enter(L, thr, alias, totals, g, l->next_lo, l->next_n, l->next);
             }
         }
         /* commit the head while it is finished or has reached the budget */
@@ -859,25 +877,20 @@ static PyObject *walk(PyObject *self, PyObject *args) {
             int64_t words = S->len - S->finished;
             if (!S->finished && committed + words < budget) break;
             int64_t take = words < budget - committed ? words : budget - committed;
-            for (int64_t i = 0; i < take; i++) {
-                ids[committed + i] = (int32_t)(uint32_t)S->draws[i];
-                counts[S->draws[i] >> 32]++;
-            }
-            if (S->finished && take == words)
-                counts[S->draws[words] >> 32]++; /* its </s> */
-            else { /* cut: count the </s> entry of the context reached */
-                const step_t *last = &st[S->draws[take - 1] >> 32];
+            for (int64_t i = 0; i < take; i++) ids[committed + i] = (int32_t)(uint32_t)S->draws[i];
+            if (!S->finished || take < words) { /* cut: count the </s> entry of the context reached */
+                for (int64_t i = take; i < S->len; i++) counts[S->draws[i] >> 32]--;
+                const link_t *last = &link[S->draws[take - 1] >> 32];
                 int64_t eos = last->next_lo, end = eos + last->next_n;
-                while (eos < end && st[eos].word != EOS_ID) eos++;
+                while (eos < end && link[eos].word != EOS_ID) eos++;
                 if (eos == end) {
                     stuck = 1;
                     goto done;
                 }
                 counts[eos]++;
-            }
-            if (!S->finished)
                 for (int k = 0; k < LANES; k++)
                     if (lanes[k].seq == head) lanes[k].seq = -1;
+            }
             committed += take;
             pending -= words;
             if (++nseq == cap) {
@@ -893,6 +906,10 @@ static PyObject *walk(PyObject *self, PyObject *args) {
             head++;
         }
     }
+    for (int64_t seq = head; seq < next_seq; seq++) { /* started after the cut: dropped */
+        slot_t *S = &slots[seq & (SLOTS - 1)];
+        for (int64_t i = 0; i < S->len; i++) counts[S->draws[i] >> 32]--;
+    }
     char *out;
     result = new_bytes((nseq + 1) * 8, &out);
     if (result) memcpy(out, offsets, (size_t)(nseq + 1) * 8);
@@ -901,10 +918,11 @@ done:
         PyErr_SetString(PyExc_ValueError, "walk: reached a context with no weight or no </s> entry (the "
                         "weights are not counts of sequences over a table of build_table)");
     for (int i = 0; i < SLOTS; i++) free(slots[i].draws);
-    free(st);
+    free(thr);
+    free(alias);
     free(totals);
     free(offsets);
-    release(v, 6);
+    release(v, 5);
     return result;
 }
 

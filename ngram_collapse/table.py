@@ -39,9 +39,9 @@ class NgramTable:
     Attributes:
         order: n.
         vocab: the vocabulary of the ids.
-        word: next id of every entry, int32, shape (D,) (``</s>`` is 0).
-        next_context: the context after drawing every entry's word, uint32, shape (D,) (meaningless
-            for ``</s>`` entries).
+        links: int32, shape (D, 4): for every entry, its next id (``</s>`` is 0), and the first
+            entry, number of entries and number of the context a walk is in after drawing it
+            (0 for ``</s>`` entries).
         first: the slice of every context, int64, shape (C + 1,): context c owns entries
             ``first[c]:first[c+1]``; ``first[C] == D``.
         all_words: whether every entry's n-gram is made only of words (no ``<s>`` in its context,
@@ -53,16 +53,25 @@ class NgramTable:
 
     order: int
     vocab: Vocabulary
-    word: NDArray[np.int32]
-    next_context: NDArray[np.uint32]
+    links: NDArray[np.int32]
     first: NDArray[np.int64]
     all_words: NDArray[np.bool_]
     start: int = 0
 
     @property
+    def word(self) -> NDArray[np.int32]:
+        """The next id of every entry, shape (D,) (a view of :attr:`links`)."""
+        return self.links[:, 0]
+
+    @property
+    def next_context(self) -> NDArray[np.int32]:
+        """The context after drawing every entry, shape (D,) (a view of :attr:`links`)."""
+        return self.links[:, 3]
+
+    @property
     def num_entries(self) -> int:
         """D, the number of entries."""
-        return int(self.word.size)
+        return int(self.links.shape[0])
 
     @property
     def num_contexts(self) -> int:
@@ -105,25 +114,19 @@ class NgramCounts:
     Attributes:
         table: the table.
         counts: the count of every entry, int64, shape (D,), read-only.
+        words: the number of words counted.
+        sequences: the number of sequences counted.
     """
 
     table: NgramTable
     counts: NDArray[np.int64]
+    words: int
+    sequences: int
 
     @property
     def distinct_ngrams(self) -> int:
         """Distinct n-grams made only of words with a positive count."""
         return int(np.count_nonzero(self.table.all_words & (self.counts > 0)))
-
-    @property
-    def sequences(self) -> int:
-        """Number of sequences counted: each ends with one ``</s>``, the first entry of a context."""
-        return int(self.counts[self.table.first[:-1]].sum())
-
-    @property
-    def words(self) -> int:
-        """Number of words counted: every standing position draws one entry, a word or ``</s>``."""
-        return int(self.counts.sum()) - self.sequences
 
     def ngrams(self) -> tuple[NDArray[np.int32], NDArray[np.int64]]:
         """Every n-gram with a positive count and its count, in lexicographic order of ids.
@@ -158,17 +161,19 @@ class NgramCounts:
             weights = self.counts
         else:
             weights = np.empty(t.num_entries, np.int64 if temperature == 1.0 else np.float64)
-            _engine.transform(self.counts, t.first, t.word, float(temperature), int(top_k or 0),
+            _engine.transform(self.counts, t.first, t.links, float(temperature), int(top_k or 0),
                               1.0 if top_p is None else float(top_p), weights)
         ids = np.empty(num_tokens, np.int32)
         expected = int(1.05 * num_tokens * max(self.sequences, 1) / max(self.words, 1)) + 16
         drawn = np.zeros(t.num_entries, np.int64)
         with rng.bit_generator.lock:
-            offsets = _engine.walk(t.first, t.word, t.next_context, weights, t.start, num_tokens,
-                                   rng.bit_generator.capsule, ids, drawn, expected)
+            offsets = _engine.walk(t.first, t.links, weights, t.start, num_tokens, rng.bit_generator.capsule,
+                                   ids, drawn, expected)
         del weights
         drawn.flags.writeable = False
-        return Sequences(ids, np.frombuffer(offsets, np.int64), t.vocab, ngram_counts=NgramCounts(t, drawn))
+        offsets = np.frombuffer(offsets, np.int64)
+        counts = NgramCounts(t, drawn, num_tokens, offsets.size - 1)
+        return Sequences(ids, offsets, t.vocab, ngram_counts=counts)
 
 
 def count_ngrams(data: Sequences, order: int) -> NgramCounts:
@@ -180,15 +185,13 @@ def count_ngrams(data: Sequences, order: int) -> NgramCounts:
     Raises:
         ValueError: an id of ``data`` is a marker or outside its vocabulary.
     """
-    word, next_context, counts, first, has_bos = _engine.build_table(data.ids, data.offsets, order,
-                                                                     len(data.vocab))
-    word = np.frombuffer(word, np.int32)
+    links, counts, first, has_bos = _engine.build_table(data.ids, data.offsets, order, len(data.vocab))
+    links = np.frombuffer(links, np.int32).reshape(-1, 4)
     first = np.frombuffer(first, np.int64)
     has_bos = np.frombuffer(has_bos, np.uint8).astype(bool)
-    all_words = word >= FIRST_WORD_ID
+    all_words = links[:, 0] >= FIRST_WORD_ID
     all_words &= ~np.repeat(has_bos, np.diff(first))
-    arrays = (word, np.frombuffer(next_context, np.uint32), first, all_words, np.frombuffer(counts, np.int64))
-    for a in arrays:
+    counts = np.frombuffer(counts, np.int64)
+    for a in (links, first, all_words, counts):
         a.flags.writeable = False
-    table = NgramTable(order, data.vocab, *arrays[:4])
-    return NgramCounts(table, arrays[4])
+    return NgramCounts(NgramTable(order, data.vocab, links, first, all_words), counts, data.num_tokens, len(data))
