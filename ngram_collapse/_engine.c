@@ -574,7 +574,7 @@ static PyObject *transform(PyObject *self, PyObject *args) {
  * (threshold[i] + sum over j aliased to i of (total - threshold[j])) / (n total) = weight[i] / total.
  */
 
-#define SMALL 16
+#define SMALL 8
 
 typedef union {
     int64_t i;
@@ -695,8 +695,8 @@ static int build_draws(weight_t *thr, uint32_t *alias, weight_t *totals, const i
  * sequence other than the first uncommitted one (the head) waits after AHEAD draws, which bounds
  * the memory and the work spent on sequences that a very long head makes useless; the head stops
  * at the budget. */
-#define LANES 8
-#define SLOTS 16 /* a power of 2, >= LANES */
+#define LANES 16
+#define SLOTS 32 /* a power of 2, >= LANES */
 #define AHEAD 16384
 
 typedef struct {
