@@ -1,6 +1,7 @@
 """Benchmarks: this project's runs beside notebook-style loops, measured in the same run.
 
-    python scripts/bench.py [--only ngram,bernoulli,poisson,continuous] [--notebook-trajectories 250]
+    python scripts/bench.py [--only ngram,longline,bernoulli,poisson,continuous,scale] [--scale]
+                            [--notebook-trajectories 250] [--repeats 3]
 
 Each section is a function registered in SECTIONS that prints its own results. The notebook-style
 baseline mirrors the authors' parametric notebook (REFERENCE.md): one trajectory and one generation at
@@ -123,13 +124,24 @@ def _nltk_generation(sequences: list[list[str]], order: int, tokens: int, seed: 
     return fit, tokens / (time.perf_counter() - start)
 
 
+def _best(fn: Callable[[], object], repeats: int) -> tuple[float, float]:
+    """Best wall-clock and best CPU seconds of ``repeats`` calls of ``fn``."""
+    wall = cpu = np.inf
+    for _ in range(repeats):
+        w, c = time.perf_counter(), time.process_time()
+        fn()
+        wall, cpu = min(wall, time.perf_counter() - w), min(cpu, time.process_time() - c)
+    return wall, cpu
+
+
 @section("ngram")
 def bench_ngram(args: argparse.Namespace) -> None:
     """One generation of recursive n-gram training (sample the corpus's size from the model of
     generation 0, then fit generation 1 on it) on wikitext-2/train.txt, orders 1, 2, 3, 8, 16, best of
-    3 repeats; beside NLTK's MLE fitted on the same sequences and its ``generate``, timed on
-    ``--nltk-tokens`` tokens, in the same run. NLTK's time for a whole generation is its fit plus the
-    corpus's size at its measured rate."""
+    ``--repeats`` (wall clock, and CPU time of this process: the machine may be shared); beside NLTK's
+    MLE fitted on the same sequences and its ``generate``, timed on ``--nltk-tokens`` tokens, in the
+    same run. NLTK's time for a whole generation is its fit plus the corpus's size at its measured
+    rate. Then sampling at order 3 with each decoding transform beside plain sampling."""
     from ngram_collapse.corpus import load_sequences
     from ngram_collapse.ngram import NgramModel
 
@@ -137,22 +149,25 @@ def bench_ngram(args: argparse.Namespace) -> None:
     words = list(data) if args.nltk_orders else []
     n = data.num_tokens
     rows: list[list[object]] = []
+    models = {}
     for order in (1, 2, 3, 8, 16):
         rng = np.random.default_rng(order)
         start = time.perf_counter()
-        model = NgramModel(order).fit(data)
+        model = models[order] = NgramModel(order).fit(data)
         first_fit = time.perf_counter() - start
-        best_sample = best_fit = np.inf
-        for _ in range(3):
-            start = time.perf_counter()
+        best = best_cpu = best_sample = best_fit = np.inf
+        for _ in range(args.repeats):
+            start, cpu = time.perf_counter(), time.process_time()
             sample = model.sample(n, rng)
             mid = time.perf_counter()
             NgramModel(order).fit(sample)
             end = time.perf_counter()
-            if end - start < best_sample + best_fit:
-                best_sample, best_fit = mid - start, end - mid
-        ours = n / (best_sample + best_fit)
-        row = [order, f"{first_fit * 1e3:.0f}", f"{best_sample * 1e3:.0f}", f"{best_fit * 1e3:.0f}", f"{ours / 1e6:.2f}M"]
+            best_cpu = min(best_cpu, time.process_time() - cpu)
+            if end - start < best:
+                best, best_sample, best_fit = end - start, mid - start, end - mid
+        ours = n / best
+        row = [order, f"{first_fit * 1e3:.0f}", f"{best_sample * 1e3:.1f}", f"{best_fit * 1e3:.1f}",
+               f"{ours / 1e6:.1f}M", f"{n / best_cpu / 1e6:.1f}M"]
         if order in args.nltk_orders:
             nltk_fit, nltk_rate = _nltk_generation(words, order, args.nltk_tokens, order)
             nltk_generation = n / (nltk_fit + n / nltk_rate)
@@ -160,9 +175,53 @@ def bench_ngram(args: argparse.Namespace) -> None:
         else:
             row += ["-"] * 4
         rows.append(row)
-    print(f"== ngram (wikitext-2/train.txt: {n:,} words, {len(data):,} sequences, {len(data.vocab) - 2:,} word types)")
-    print(format_table(["order", "first fit ms", "sample ms", "refit ms", "ours tokens/s",
-                        "NLTK fit s", "NLTK generate tokens/s", "vs generate", "vs NLTK generation"], rows))
+    print(f"== ngram (wikitext-2/train.txt: {n:,} words, {len(data):,} sequences, {len(data.vocab) - 2:,} word types; "
+          f"best of {args.repeats})")
+    print(format_table(["order", "first fit ms", "sample ms", "refit ms", "ours words/s", "(CPU time)",
+                        "NLTK fit s", "NLTK generate words/s", "vs generate", "vs NLTK generation"], rows))
+
+    model, rng = models[3], np.random.default_rng(0)
+    rows = []
+    plain = None
+    for label, kwargs in (("plain", {}), ("temperature 0.7", {"temperature": 0.7}), ("top-k 10", {"top_k": 10}),
+                          ("top-p 0.9", {"top_p": 0.9}), ("temperature 0.7, top-k 10, top-p 0.9",
+                                                          {"temperature": 0.7, "top_k": 10, "top_p": 0.9})):
+        wall, cpu = _best(lambda: model.sample(n, rng, **kwargs), args.repeats)
+        plain = plain or (wall, cpu)
+        rows.append([label, f"{wall * 1e3:.1f}", f"{n / wall / 1e6:.1f}M", f"{n / cpu / 1e6:.1f}M",
+                     f"{wall / plain[0]:.2f}x", f"{cpu / plain[1]:.2f}x"])
+    print(f"\n== ngram decoding (order 3, sampling {n:,} words, best of {args.repeats})")
+    print(format_table(["transform", "sample ms", "words/s", "(CPU time)", "time vs plain", "(CPU time)"], rows))
+
+
+@section("longline")
+def bench_longline(args: argparse.Namespace) -> None:
+    """One long line against the same words in 50-word lines: the WikiText-2 prefix repeated 10 times
+    (5.13M words) as one sequence and as sequences of 50 words; fit generation 0 and one generation
+    (sample + refit), orders 3 and 8, best of ``--repeats``."""
+    from ngram_collapse.corpus import load_sequences
+    from ngram_collapse.ngram import NgramModel
+    from ngram_collapse.vocab import Sequences
+
+    base = load_sequences("wikitext-2", data_dir=args.data_dir)
+    ids = np.tile(base.ids, 10)
+    n = ids.size
+    shapes = {"one line": np.array([0, n]), "50-word lines": np.append(np.arange(0, n, 50), n)}
+    rows: list[list[object]] = []
+    for order in (3, 8):
+        times = {}
+        for name, offsets in shapes.items():
+            data = Sequences(ids, offsets, base.vocab)
+            rng = np.random.default_rng(order)
+            fit, _ = _best(lambda: NgramModel(order).fit(data), args.repeats)
+            model = NgramModel(order).fit(data)
+            generation, _ = _best(lambda: NgramModel(order).fit(model.sample(n, rng)), args.repeats)
+            times[name] = fit + generation
+            rows.append([order, name, f"{len(data):,}", f"{fit:.2f}", f"{generation:.2f}", f"{fit + generation:.2f}"])
+        rows[-2].append("")
+        rows[-1].append(f"{times['one line'] / times['50-word lines']:.2f}x")
+    print(f"== longline ({n:,} words: the WikiText-2 prefix 10 times; best of {args.repeats})")
+    print(format_table(["order", "corpus", "sequences", "fit s", "generation s", "total s", "one line / lines"], rows))
 
 
 def _notebook_gaussian(n: int, mu0: float, sigma0: float, generations: int, trajectories: int,
@@ -228,7 +287,14 @@ def main(argv: list[str] | None = None) -> int:
                         help="orders NLTK is timed at, comma-separated, empty for none (default 1,2,3,8,16)")
     parser.add_argument("--nltk-tokens", type=int, default=2000,
                         help="tokens NLTK's generate is timed on (default 2000)")
+    parser.add_argument("--repeats", type=int, default=3,
+                        help="repeats of every n-gram timing; the best is reported (default 3)")
+    parser.add_argument("--scale", action="store_true",
+                        help="also run the scale section (a 100M-word corpus: minutes and about 3 GB; "
+                             "not part of the default set)")
     args, names = parse(parser, argv, SECTIONS, "sections")
+    if not args.only:
+        names = [name for name in names if name != "scale"] + (["scale"] if args.scale else [])
     simulate("poisson", generations=2, trajectories=2)  # warm-up: imports and first-call costs
     for name in names:
         SECTIONS[name](args)
