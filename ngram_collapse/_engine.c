@@ -88,6 +88,15 @@ static void release(Py_buffer *views, int n) {
 
 /* ---------------------------------------------------------------------------------------------
  * Counting n-grams: build_table(ids, offsets, order, vocab_size)
+ *
+ * Two open-addressing hash tables (linear probing, at most half full, grown by doubling): n-grams
+ * keyed by (context number, next id), each slot holding its count and the number of the context
+ * the n-gram leads to; contexts keyed by their ids, compared id by id (a context is stored as the
+ * position in `ids` where it ends and its number of words, the rest being <s>). The scan walks
+ * several chunks of the corpus at once (LANES_COUNT), each step fetching the slot its next step
+ * will read, so that the memory reads of different chunks overlap; a chunk starts in the context
+ * its first position has in the corpus, looked up by its ids, so one long sequence is split like
+ * many short ones.
  */
 
 static inline uint64_t mix64(uint64_t x) { /* splitmix64's finaliser */
@@ -100,9 +109,10 @@ static inline uint64_t mix64(uint64_t x) { /* splitmix64's finaliser */
 }
 
 typedef struct {
-    uint64_t key; /* ctx << 32 | next id; UINT64_MAX when empty */
-    uint32_t entry;
-} entry_slot;
+    uint64_t key;  /* ctx << 32 | next id; UINT64_MAX when empty */
+    uint32_t next; /* the context after the n-gram; NONE until known (and for </s>) */
+    uint32_t count;
+} ngram_slot;
 
 typedef struct {
     uint32_t hash; /* high bits of the context's hash */
@@ -112,13 +122,9 @@ typedef struct {
 typedef struct {
     const int32_t *ids;
     int width; /* order - 1: words in a full context */
-    /* entries, in order of creation */
-    int64_t n_entries, cap_entries;
-    uint32_t *e_ctx, *e_next;
-    int32_t *e_word;
-    int64_t *e_count;
-    entry_slot *e_slots;
-    uint64_t e_mask;
+    int64_t n_ngrams;
+    ngram_slot *slots;
+    uint64_t mask;
     /* contexts: words ids[end - len .. end) after width - len <s> */
     int64_t n_contexts, cap_contexts;
     int64_t *c_end;
@@ -129,7 +135,7 @@ typedef struct {
 } builder;
 
 static void builder_free(builder *b) {
-    free(b->e_ctx); free(b->e_next); free(b->e_word); free(b->e_count); free(b->e_slots);
+    free(b->slots);
     free(b->c_end); free(b->c_len); free(b->c_hash); free(b->c_slots);
     memset(b, 0, sizeof *b);
 }
@@ -141,60 +147,51 @@ static int grow(void **p, int64_t n, size_t size) {
     return 0;
 }
 
-static int entry_rehash(builder *b, uint64_t slots) {
-    entry_slot *s = malloc(slots * sizeof *s);
+static inline uint64_t slot_of(uint64_t key, uint64_t mask) { return mix64(key) & mask; }
+
+static int ngram_rehash(builder *b, uint64_t size) {
+    ngram_slot *s = big_alloc(size * sizeof *s);
     if (!s) return -1;
-    for (uint64_t i = 0; i < slots; i++) s[i].key = UINT64_MAX;
-    uint64_t mask = slots - 1;
-    for (int64_t e = 0; e < b->n_entries; e++) {
-        uint64_t key = (uint64_t)b->e_ctx[e] << 32 | (uint32_t)b->e_word[e];
-        uint64_t i = mix64(key) & mask;
+    for (uint64_t i = 0; i < size; i++) s[i].key = UINT64_MAX;
+    uint64_t mask = size - 1;
+    for (uint64_t j = 0; b->slots && j <= b->mask; j++) {
+        if (b->slots[j].key == UINT64_MAX) continue;
+        uint64_t i = slot_of(b->slots[j].key, mask);
         while (s[i].key != UINT64_MAX) i = (i + 1) & mask;
-        s[i].key = key;
-        s[i].entry = (uint32_t)e;
+        s[i] = b->slots[j];
     }
-    free(b->e_slots);
-    b->e_slots = s;
-    b->e_mask = mask;
+    free(b->slots);
+    b->slots = s;
+    b->mask = mask;
     return 0;
 }
 
-/* The entry (ctx, word), created with count 0 if new; -1 on memory or size error. */
-static int64_t entry_get(builder *b, uint32_t ctx, int32_t word) {
+/* The slot of the n-gram (ctx, word), created with count 0 if new; NULL on error. */
+static ngram_slot *ngram_get(builder *b, uint32_t ctx, int32_t word) {
     uint64_t key = (uint64_t)ctx << 32 | (uint32_t)word;
-    uint64_t i = mix64(key) & b->e_mask;
+    uint64_t i = slot_of(key, b->mask);
     for (;;) {
-        entry_slot *s = &b->e_slots[i];
-        if (s->key == key) return s->entry;
+        ngram_slot *s = &b->slots[i];
+        if (s->key == key) return s;
         if (s->key == UINT64_MAX) break;
-        i = (i + 1) & b->e_mask;
+        i = (i + 1) & b->mask;
     }
-    int64_t e = b->n_entries;
-    if (e >= MAX_ITEMS) {
+    if (b->n_ngrams >= MAX_ITEMS) {
         PyErr_SetString(PyExc_ValueError, "too many distinct n-grams (2**31 at most)");
-        return -1;
+        return NULL;
     }
-    if (e == b->cap_entries) {
-        int64_t cap = 2 * b->cap_entries;
-        if (grow((void **)&b->e_ctx, cap, 4) || grow((void **)&b->e_next, cap, 4) ||
-            grow((void **)&b->e_word, cap, 4) || grow((void **)&b->e_count, cap, 8)) {
+    if ((uint64_t)(b->n_ngrams + 1) * 2 > b->mask + 1) {
+        if (ngram_rehash(b, 2 * (b->mask + 1)) < 0) {
             PyErr_NoMemory();
-            return -1;
+            return NULL;
         }
-        b->cap_entries = cap;
+        return ngram_get(b, ctx, word);
     }
-    b->e_ctx[e] = ctx;
-    b->e_word[e] = word;
-    b->e_count[e] = 0;
-    b->e_next[e] = NONE;
-    b->n_entries = e + 1;
-    b->e_slots[i].key = key;
-    b->e_slots[i].entry = (uint32_t)e;
-    if ((uint64_t)b->n_entries * 2 > b->e_mask + 1 && entry_rehash(b, 2 * (b->e_mask + 1)) < 0) {
-        PyErr_NoMemory();
-        return -1;
-    }
-    return e;
+    b->n_ngrams++;
+    b->slots[i].key = key;
+    b->slots[i].next = NONE;
+    b->slots[i].count = 0;
+    return &b->slots[i];
 }
 
 static uint64_t context_hash(const int32_t *words, int len) {
@@ -203,11 +200,11 @@ static uint64_t context_hash(const int32_t *words, int len) {
     return mix64(h);
 }
 
-static int context_rehash(builder *b, uint64_t slots) {
-    context_slot *s = malloc(slots * sizeof *s);
+static int context_rehash(builder *b, uint64_t size) {
+    context_slot *s = malloc(size * sizeof *s);
     if (!s) return -1;
-    for (uint64_t i = 0; i < slots; i++) s[i].ctx = NONE;
-    uint64_t mask = slots - 1;
+    for (uint64_t i = 0; i < size; i++) s[i].ctx = NONE;
+    uint64_t mask = size - 1;
     for (int64_t c = 0; c < b->n_contexts; c++) {
         uint64_t i = b->c_hash[c] & mask;
         while (s[i].ctx != NONE) i = (i + 1) & mask;
@@ -221,7 +218,7 @@ static int context_rehash(builder *b, uint64_t slots) {
 }
 
 /* The context made of the `len` words ending before ids[end] (after width - len <s>), created
- * with its </s> entry if new; -1 on error. */
+ * with its </s> n-gram if new; -1 on error. */
 static int64_t context_get(builder *b, int64_t end, int len) {
     const int32_t *words = b->ids + end - len;
     uint64_t h = context_hash(words, len);
@@ -259,22 +256,17 @@ static int64_t context_get(builder *b, int64_t end, int len) {
         PyErr_NoMemory();
         return -1;
     }
-    if (entry_get(b, (uint32_t)c, EOS_ID) < 0) return -1;
+    if (!ngram_get(b, (uint32_t)c, EOS_ID)) return -1;
     return c;
 }
 
-static int builder_init(builder *b, const int32_t *ids, int width, int64_t guess) {
+static int builder_init(builder *b, const int32_t *ids, int width) {
     memset(b, 0, sizeof *b);
     b->ids = ids;
     b->width = width;
-    int64_t cap = 1024;
-    while (cap < guess && cap < ((int64_t)1 << 30)) cap *= 2;
-    b->cap_entries = b->cap_contexts = cap;
-    b->e_ctx = malloc(cap * 4); b->e_next = malloc(cap * 4); b->e_word = malloc(cap * 4);
-    b->e_count = malloc(cap * 8);
-    b->c_end = malloc(cap * 8); b->c_len = malloc(cap); b->c_hash = malloc(cap * 8);
-    if (!b->e_ctx || !b->e_next || !b->e_word || !b->e_count || !b->c_end || !b->c_len || !b->c_hash ||
-        entry_rehash(b, 4 * (uint64_t)cap) < 0 || context_rehash(b, 4 * (uint64_t)cap) < 0) {
+    b->cap_contexts = 4096;
+    b->c_end = malloc(4096 * 8); b->c_len = malloc(4096); b->c_hash = malloc(4096 * 8);
+    if (!b->c_end || !b->c_len || !b->c_hash || ngram_rehash(b, 8192) < 0 || context_rehash(b, 8192) < 0) {
         builder_free(b);
         PyErr_NoMemory();
         return -1;
@@ -319,6 +311,37 @@ static PyObject *new_bytes(Py_ssize_t size, char **data) {
     return o;
 }
 
+#define LANES_COUNT 16
+#define CHUNK 4096 /* words per chunk of a sequence */
+
+typedef struct {
+    int64_t a, p, stop, end; /* sequence start, next step, chunk end (steps p < stop), sequence end */
+    uint32_t ctx;
+    int active;
+} scan_t;
+
+/* The next chunk of the corpus for a lane (its first context looked up by its ids): 0 when the
+ * corpus is done, -1 on error. */
+static int next_chunk(builder *b, scan_t *L, const int64_t *offsets, int64_t n_seq, int64_t *seq, int64_t *pos) {
+    while (*seq < n_seq && *pos > offsets[*seq + 1]) { /* the sequence's </s> step is done */
+        (*seq)++;
+        if (*seq < n_seq) *pos = offsets[*seq];
+    }
+    if (*seq >= n_seq) return 0;
+    int64_t a = offsets[*seq], end = offsets[*seq + 1];
+    L->a = a;
+    L->end = end;
+    L->p = *pos;
+    L->stop = *pos + CHUNK < end + 1 ? *pos + CHUNK : end + 1;
+    *pos = L->stop;
+    int64_t len = L->p - a < b->width ? L->p - a : b->width;
+    int64_t c = len == 0 && L->p == a ? 0 : context_get(b, L->p, (int)len);
+    if (c < 0) return -1;
+    L->ctx = (uint32_t)c;
+    L->active = 1;
+    return 1;
+}
+
 PyDoc_STRVAR(build_table_doc,
 "build_table(ids, offsets, order, vocab_size) -> (links, count, first, has_bos)\n\n"
 "Count the n-grams of the sequences ids[offsets[s]:offsets[s+1]] (int32 ids, int64 offsets), each\n"
@@ -352,58 +375,91 @@ static PyObject *build_table(PyObject *self, PyObject *args) {
         release(v, 2);
         return NULL;
     }
-    if (builder_init(&b, ids, width, (n_ids + n_seq) / 8) < 0) {
+    if (n_ids + n_seq >= (int64_t)UINT32_MAX) { /* then no count exceeds 32 bits */
+        PyErr_SetString(PyExc_ValueError, "too many words and sequences to count (2**32 at most)");
+        release(v, 2);
+        return NULL;
+    }
+    for (int64_t s = 0; s < n_seq; s++)
+        if (offsets[s + 1] < offsets[s]) {
+            PyErr_SetString(PyExc_ValueError, "offsets must be non-decreasing");
+            release(v, 2);
+            return NULL;
+        }
+    for (int64_t p = 0; p < n_ids; p++)
+        if (ids[p] < FIRST_WORD_ID || ids[p] >= vocab_size) {
+            PyErr_Format(PyExc_ValueError, "ids[%lld] = %d is not a word id of the vocabulary (2 to %lld)",
+                         (long long)p, ids[p], vocab_size - 1);
+            release(v, 2);
+            return NULL;
+        }
+    if (builder_init(&b, ids, width) < 0) {
         release(v, 2);
         return NULL;
     }
     if (context_get(&b, 0, 0) < 0) goto fail; /* the all-<s> context: number 0 */
-    for (int64_t s = 0; s < n_seq; s++) {
-        int64_t a = offsets[s], end = offsets[s + 1];
-        if (end < a || end > n_ids) {
-            PyErr_SetString(PyExc_ValueError, "offsets must be non-decreasing");
-            goto fail;
+    {
+        scan_t lanes[LANES_COUNT];
+        int64_t seq = 0, pos = n_seq ? offsets[0] : 0;
+        int active = 0;
+        for (int k = 0; k < LANES_COUNT; k++) {
+            int got = next_chunk(&b, &lanes[k], offsets, n_seq, &seq, &pos);
+            if (got < 0) goto fail;
+            lanes[k].active = got;
+            active += got;
         }
-        uint32_t ctx = 0;
-        for (int64_t p = a;; p++) {
-            int32_t w = p < end ? ids[p] : EOS_ID;
-            if (p < end && (w < FIRST_WORD_ID || w >= vocab_size)) {
-                PyErr_Format(PyExc_ValueError, "ids[%lld] = %d is not a word id of the vocabulary (2 to %lld)",
-                             (long long)p, w, vocab_size - 1);
-                goto fail;
+        while (active) {
+            for (int k = 0; k < LANES_COUNT; k++) {
+                scan_t *L = &lanes[k];
+                if (!L->active) continue;
+                int32_t w = L->p < L->end ? ids[L->p] : EOS_ID;
+                ngram_slot *s = ngram_get(&b, L->ctx, w);
+                if (!s) goto fail;
+                s->count++;
+                if (w != EOS_ID) {
+                    if (s->next == NONE) {
+                        int64_t len = L->p + 1 - L->a < width ? L->p + 1 - L->a : width;
+                        int64_t c = context_get(&b, L->p + 1, (int)len);
+                        if (c < 0) goto fail;
+                        s = ngram_get(&b, L->ctx, w); /* the table may have grown */
+                        s->next = (uint32_t)c;
+                    }
+                    L->ctx = s->next;
+                }
+                if (++L->p == L->stop) {
+                    int got = next_chunk(&b, L, offsets, n_seq, &seq, &pos);
+                    if (got < 0) goto fail;
+                    if (!got) {
+                        L->active = 0;
+                        active--;
+                    }
+                    continue;
+                }
+                int32_t w2 = L->p < L->end ? ids[L->p] : EOS_ID;
+                __builtin_prefetch(&b.slots[slot_of((uint64_t)L->ctx << 32 | (uint32_t)w2, b.mask)]);
             }
-            int64_t e = entry_get(&b, ctx, w);
-            if (e < 0) goto fail;
-            b.e_count[e]++;
-            if (w == EOS_ID) break;
-            if (b.e_next[e] == NONE) {
-                int64_t len = p + 1 - a < width ? p + 1 - a : width;
-                int64_t c = context_get(&b, p + 1, (int)len);
-                if (c < 0) goto fail;
-                b.e_next[e] = (uint32_t)c;
-            }
-            ctx = b.e_next[e];
         }
     }
-    free(b.e_slots); b.e_slots = NULL;
     free(b.c_slots); b.c_slots = NULL;
     free(b.c_hash); b.c_hash = NULL;
 
-    /* Group the entries by context (counting sort), then rank every context's slice, most frequent
-     * first: a walk's linear search then stops early. */
-    int64_t D = b.n_entries, C = b.n_contexts;
+    /* The n-grams out of the hash table, grouped by context (counting sort), every context's slice
+     * ranked most frequent first: a walk's linear search then stops early. */
+    int64_t D = b.n_ngrams, C = b.n_contexts;
     first = calloc((size_t)C + 1, 8);
-    perm = malloc((size_t)D * 4);
+    perm = malloc((size_t)(D ? D : 1) * 4);
     if (!first || !perm) { PyErr_NoMemory(); goto fail; }
-    for (int64_t e = 0; e < D; e++) first[b.e_ctx[e] + 1]++;
+    for (uint64_t j = 0; j <= b.mask; j++)
+        if (b.slots[j].key != UINT64_MAX) first[(b.slots[j].key >> 32) + 1]++;
     for (int64_t c = 0; c < C; c++) first[c + 1] += first[c];
     {
         int64_t *cursor = malloc((size_t)C * 8);
         if (!cursor) { PyErr_NoMemory(); goto fail; }
         memcpy(cursor, first, (size_t)C * 8);
-        for (int64_t e = 0; e < D; e++) perm[cursor[b.e_ctx[e]]++] = (uint32_t)e;
+        for (uint64_t j = 0; j <= b.mask; j++)
+            if (b.slots[j].key != UINT64_MAX) perm[cursor[b.slots[j].key >> 32]++] = (uint32_t)j;
         free(cursor);
     }
-    free(b.e_ctx); b.e_ctx = NULL;
     int64_t widest = 0;
     for (int64_t c = 0; c < C; c++)
         if (first[c + 1] - first[c] > widest) widest = first[c + 1] - first[c];
@@ -412,10 +468,10 @@ static PyObject *build_table(PyObject *self, PyObject *args) {
     for (int64_t c = 0; c < C; c++) {
         int64_t lo = first[c], n = first[c + 1] - lo;
         for (int64_t i = 0; i < n; i++) {
-            uint32_t e = perm[lo + i];
-            scratch[i].entry = e;
-            scratch[i].word = b.e_word[e];
-            scratch[i].count = b.e_count[e];
+            const ngram_slot *s = &b.slots[perm[lo + i]];
+            scratch[i].entry = perm[lo + i];
+            scratch[i].word = (int32_t)(uint32_t)s->key;
+            scratch[i].count = s->count;
         }
         sort_ranked(scratch, n);
         for (int64_t i = 0; i < n; i++) perm[lo + i] = scratch[i].entry;
@@ -429,16 +485,17 @@ static PyObject *build_table(PyObject *self, PyObject *args) {
         link_t *link = (link_t *)pl;
         int64_t *count = (int64_t *)pc;
         for (int64_t i = 0; i < D; i++) {
-            uint32_t e = perm[i], c = b.e_next[e];
-            link[i].word = b.e_word[e];
-            if (b.e_word[e] == EOS_ID) {
+            const ngram_slot *s = &b.slots[perm[i]];
+            uint32_t c = s->next;
+            link[i].word = (int32_t)(uint32_t)s->key;
+            if (link[i].word == EOS_ID) {
                 link[i].next_lo = link[i].next_n = link[i].next = 0;
             } else {
                 link[i].next_lo = (uint32_t)first[c];
                 link[i].next_n = (uint32_t)(first[c + 1] - first[c]);
                 link[i].next = c;
             }
-            count[i] = b.e_count[e];
+            count[i] = s->count;
         }
         memcpy(pf, first, (size_t)(C + 1) * 8);
         for (int64_t c = 0; c < C; c++) ph[c] = b.c_len[c] < width;
