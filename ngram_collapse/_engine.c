@@ -342,6 +342,35 @@ static int next_chunk(builder *b, scan_t *L, const int64_t *offsets, int64_t n_s
     return 1;
 }
 
+/* The new number of every context when they are numbered by their end position (unique for contexts
+ * of at least one word; the all-<s> context, ending at 0, stays 0): an LSD radix sort on 11-bit
+ * digits. NULL when out of memory. */
+static uint32_t *contexts_in_order(const int64_t *end, int64_t C) {
+    uint32_t *order = malloc((size_t)C * 4), *other = malloc((size_t)C * 4), *renumber = malloc((size_t)C * 4);
+    if (!order || !other || !renumber) {
+        free(order); free(other); free(renumber);
+        return NULL;
+    }
+    int64_t largest = 0;
+    for (int64_t c = 0; c < C; c++) {
+        order[c] = (uint32_t)c;
+        if (end[c] > largest) largest = end[c];
+    }
+    for (int shift = 0; shift < 64 && (largest >> shift) > 0; shift += 11) {
+        int64_t count[2049] = {0};
+        for (int64_t i = 0; i < C; i++) count[((end[order[i]] >> shift) & 2047) + 1]++;
+        for (int d = 0; d < 2048; d++) count[d + 1] += count[d];
+        for (int64_t i = 0; i < C; i++) other[count[(end[order[i]] >> shift) & 2047]++] = order[i];
+        uint32_t *t = order;
+        order = other;
+        other = t;
+    }
+    for (int64_t i = 0; i < C; i++) renumber[order[i]] = (uint32_t)i;
+    free(order);
+    free(other);
+    return renumber;
+}
+
 PyDoc_STRVAR(build_table_doc,
 "build_table(ids, offsets, order, vocab_size) -> (links, count, first, has_bos)\n\n"
 "Count the n-grams of the sequences ids[offsets[s]:offsets[s+1]] (int32 ids, int64 offsets), each\n"
@@ -368,7 +397,7 @@ static PyObject *build_table(PyObject *self, PyObject *args) {
     int width = order - 1;
     builder b;
     PyObject *result = NULL;
-    uint32_t *perm = NULL;
+    uint32_t *perm = NULL, *renumber = NULL;
     int64_t *first = NULL;
     if (n_seq < 0 || offsets[0] != 0 || offsets[n_seq] != n_ids) {
         PyErr_SetString(PyExc_ValueError, "offsets must start at 0 and end at len(ids)");
@@ -443,21 +472,26 @@ static PyObject *build_table(PyObject *self, PyObject *args) {
     free(b.c_slots); b.c_slots = NULL;
     free(b.c_hash); b.c_hash = NULL;
 
+    /* Contexts renumbered in the order of their first position in the corpus (the lanes created them
+     * interleaved), so that a walk along the corpus's n-grams reads the table in order. */
+    int64_t D = b.n_ngrams, C = b.n_contexts;
+    renumber = contexts_in_order(b.c_end, C);
+    if (!renumber) { PyErr_NoMemory(); goto fail; }
+
     /* The n-grams out of the hash table, grouped by context (counting sort), every context's slice
      * ranked most frequent first: a walk's linear search then stops early. */
-    int64_t D = b.n_ngrams, C = b.n_contexts;
     first = calloc((size_t)C + 1, 8);
     perm = malloc((size_t)(D ? D : 1) * 4);
     if (!first || !perm) { PyErr_NoMemory(); goto fail; }
     for (uint64_t j = 0; j <= b.mask; j++)
-        if (b.slots[j].key != UINT64_MAX) first[(b.slots[j].key >> 32) + 1]++;
+        if (b.slots[j].key != UINT64_MAX) first[renumber[b.slots[j].key >> 32] + 1]++;
     for (int64_t c = 0; c < C; c++) first[c + 1] += first[c];
     {
         int64_t *cursor = malloc((size_t)C * 8);
         if (!cursor) { PyErr_NoMemory(); goto fail; }
         memcpy(cursor, first, (size_t)C * 8);
         for (uint64_t j = 0; j <= b.mask; j++)
-            if (b.slots[j].key != UINT64_MAX) perm[cursor[b.slots[j].key >> 32]++] = (uint32_t)j;
+            if (b.slots[j].key != UINT64_MAX) perm[cursor[renumber[b.slots[j].key >> 32]]++] = (uint32_t)j;
         free(cursor);
     }
     int64_t widest = 0;
@@ -486,7 +520,7 @@ static PyObject *build_table(PyObject *self, PyObject *args) {
         int64_t *count = (int64_t *)pc;
         for (int64_t i = 0; i < D; i++) {
             const ngram_slot *s = &b.slots[perm[i]];
-            uint32_t c = s->next;
+            uint32_t c = s->next == NONE ? 0 : renumber[s->next];
             link[i].word = (int32_t)(uint32_t)s->key;
             if (link[i].word == EOS_ID) {
                 link[i].next_lo = link[i].next_n = link[i].next = 0;
@@ -498,12 +532,13 @@ static PyObject *build_table(PyObject *self, PyObject *args) {
             count[i] = s->count;
         }
         memcpy(pf, first, (size_t)(C + 1) * 8);
-        for (int64_t c = 0; c < C; c++) ph[c] = b.c_len[c] < width;
+        for (int64_t c = 0; c < C; c++) ph[renumber[c]] = b.c_len[c] < width;
         result = PyTuple_Pack(4, o_link, o_count, o_first, o_bos);
     }
     Py_XDECREF(o_link); Py_XDECREF(o_count); Py_XDECREF(o_first); Py_XDECREF(o_bos);
 fail:
     free(perm);
+    free(renumber);
     free(first);
     builder_free(&b);
     release(v, 2);
