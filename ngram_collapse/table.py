@@ -150,8 +150,9 @@ class NgramCounts:
         them. Every step draws an entry of the current context with probability weight / total:
         with temperature 1 the weights are (kept) counts and the draw is an exact uniform integer
         in [0, total) (Lemire's method on the generator's 64-bit output) followed by a search of
-        the cumulative counts (an alias table in contexts of more than 16 entries: two exact
-        integer draws); otherwise the weights are doubles and the draws uniform doubles.
+        the cumulative counts (in contexts of more than 8 entries, an alias table: two exact
+        integer draws); otherwise the weights are doubles and the draws uniform doubles. Memory
+        beside the sample: the draw tables of this call (20 bytes per entry) and the new counts.
 
         Returns:
             The sample, carrying its own :class:`NgramCounts` over this table.

@@ -21,6 +21,7 @@ EOS = "</s>"
 EOS_ID = 0
 BOS_ID = 1
 FIRST_WORD_ID = 2
+_CHUNK = 1 << 22  # ids per chunk of Sequences.counts
 
 
 class Vocabulary:
@@ -117,8 +118,13 @@ class Sequences(Sequence[list[str]]):
         return int(self.ids.size)
 
     def counts(self) -> NDArray[np.int64]:
-        """Occurrences of every vocabulary id, shape (len(vocab),); markers count 0."""
-        return np.bincount(self.ids, minlength=len(self.vocab))
+        """Occurrences of every vocabulary id, shape (len(vocab),); markers count 0.
+
+        Counted in chunks: ``np.bincount`` copies its input to 64-bit integers."""
+        counts = np.zeros(len(self.vocab), np.int64)
+        for a in range(0, self.ids.size, _CHUNK):
+            counts += np.bincount(self.ids[a:a + _CHUNK], minlength=len(self.vocab))
+        return counts
 
     def __len__(self) -> int:
         return self.offsets.size - 1
