@@ -802,7 +802,23 @@ typedef struct {
     int drawn;    /* 1: e is drawn, its link not yet followed */
     int64_t e, lo, n, at;
     uint32_t ctx;
+    uint32_t spare; /* alias contexts: 32 random bits left from drawing the bucket */
 } lane_t;
+
+/* Lemire's method on 32-bit halves: a uniform integer in [0, n), 1 <= n < 2**32, from the 32 bits x
+ * (uniform), drawing the high halves of new 64-bit outputs when x is rejected. */
+static inline uint32_t bounded_half(bitgen_t *g, uint32_t x, uint32_t n) {
+    uint64_t m = (uint64_t)x * n;
+    uint32_t low = (uint32_t)m;
+    if (low < n) {
+        uint32_t threshold = (0u - n) % n;
+        while (low < threshold) {
+            m = (g->next_uint64(g->state) >> 32) * n;
+            low = (uint32_t)m;
+        }
+    }
+    return (uint32_t)(m >> 32);
+}
 
 /* Enter context (lo, n, ctx): draw an alias bucket now and fetch what the draw will read. */
 static inline void enter(lane_t *L, const weight_t *thr, const uint32_t *alias, const weight_t *totals,
@@ -811,8 +827,10 @@ static inline void enter(lane_t *L, const weight_t *thr, const uint32_t *alias, 
     L->n = n;
     L->ctx = ctx;
     __builtin_prefetch(&totals[ctx]);
-    if (n > SMALL) {
-        L->at = lo + (int64_t)bounded(g, (uint64_t)n);
+    if (n > SMALL) { /* the bucket from the high half of a 64-bit output, the low half kept for the draw */
+        uint64_t x = g->next_uint64(g->state);
+        L->at = lo + bounded_half(g, (uint32_t)(x >> 32), (uint32_t)n);
+        L->spare = (uint32_t)x;
         __builtin_prefetch(&thr[L->at]);
         __builtin_prefetch(&alias[L->at]);
     } else {
@@ -839,6 +857,10 @@ static inline int64_t draw(const lane_t *L, const weight_t *thr, const uint32_t 
         }
     } else {
         if (total.i <= 0) return -1;
+        if (L->n > SMALL && total.i <= UINT32_MAX) {
+            if (bounded_half(g, L->spare, (uint32_t)total.i) >= thr[e].i) e = alias[e];
+            return e;
+        }
         int64_t u = (int64_t)bounded(g, (uint64_t)total.i);
         if (L->n > SMALL) {
             if (u >= thr[e].i) e = alias[e];
