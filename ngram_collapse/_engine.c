@@ -10,8 +10,8 @@
  * The table (see table.py for the full description): entries are the distinct (context, next id)
  * pairs of the training data, grouped by context (context c owns entries first[c] .. first[c+1]-1),
  * most frequent first within a context (ties by the smaller id); every context has a </s> entry
- * (id 0), with count 0 if the data never ended a sequence there. next[e] is the context a walk is in after
- * drawing entry e (unused for </s>).
+ * (id 0), with count 0 if the data never ended a sequence there. An entry's link says which context
+ * a walk is in after drawing it.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>

@@ -65,6 +65,7 @@ class NgramModel:
 
         Raises:
             TypeError: ``sequences`` is neither (e.g. a str, or a list of str).
+            ValueError: a :class:`Sequences` holds an id that is a marker or not in its vocabulary.
         """
         data = sequences if isinstance(sequences, Sequences) else Sequences.encode(sequences)
         ngrams = data.ngram_counts
