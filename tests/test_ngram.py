@@ -444,3 +444,20 @@ def test_samples_are_reproducible_with_transforms(small):
         a = model.sample(3000, np.random.default_rng(9), **kwargs)
         b = model.sample(3000, np.random.default_rng(9), **kwargs)
         assert np.array_equal(a.ids, b.ids) and np.array_equal(a.offsets, b.offsets)
+
+
+def test_counts_beyond_32_bits_draw_exactly(small):
+    """Counts too large for the 32-bit draws (every count times 2**33) take the 64-bit path and give
+    the same next-word distribution (chi-square against prob(), combined p > 1e-4)."""
+    from ngram_collapse.table import NgramCounts
+
+    model = NgramModel(2).fit(small)
+    big = NgramCounts(model.ngrams.table, model.ngrams.counts << 33, model.ngrams.words, model.ngrams.sequences)
+    sample = big.sample(300_000, np.random.default_rng(12))
+    vocab = model.vocab
+    pvalues = []
+    for context, drawn in transitions(sample, 10).items():
+        p = np.array([model.prob(w, (vocab.words[context],)) for w in vocab.words])
+        p[1] = 0.0
+        pvalues.append(chi_square_pvalue(drawn, p))
+    assert stats.combine_pvalues(pvalues).pvalue > 1e-4
