@@ -786,10 +786,11 @@ static int build_draws(weight_t *thr, uint32_t *alias, weight_t *totals, const i
  * draws: the output is exactly whole sequences drawn one after another, the last one cut. A
  * sequence other than the first uncommitted one (the head) waits after AHEAD draws, which bounds
  * the memory and the work spent on sequences that a very long head makes useless; the head stops
- * at the budget. */
+ * at the budget, and its words are written out every FLUSH draws. */
 #define LANES 16
 #define SLOTS 32 /* a power of 2, >= LANES */
 #define AHEAD 16384
+#define FLUSH 65536 /* words of an unfinished head kept before they are written out */
 
 typedef struct {
     uint64_t *draws; /* entry << 32 | word, one per step, the last one </s> when finished */
@@ -985,11 +986,20 @@ static PyObject *walk(PyObject *self, PyObject *args) {
                 enter(L, thr, alias, totals, g, l->next_lo, l->next_n, l->next);
             }
         }
-        /* commit the head while it is finished or has reached the budget */
+        /* commit the head while it is finished or has reached the budget; a long unfinished head
+         * is written out as it goes (all its words so far are in the output) */
         while (head < next_seq && committed < budget) {
             slot_t *S = &slots[head & (SLOTS - 1)];
             int64_t words = S->len - S->finished;
-            if (!S->finished && committed + words < budget) break;
+            if (!S->finished && committed + words < budget) {
+                if (words >= FLUSH) {
+                    for (int64_t i = 0; i < words; i++) ids[committed + i] = (int32_t)(uint32_t)S->draws[i];
+                    committed += words;
+                    pending -= words;
+                    S->len = 0;
+                }
+                break;
+            }
             int64_t take = words < budget - committed ? words : budget - committed;
             for (int64_t i = 0; i < take; i++) ids[committed + i] = (int32_t)(uint32_t)S->draws[i];
             if (!S->finished || take < words) { /* cut: count the </s> entry of the context reached */

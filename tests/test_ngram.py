@@ -309,14 +309,16 @@ def test_fit_rejects_ids_outside_the_vocabulary():
             NgramModel(2).fit(Sequences(np.array(ids), np.array([0, 2]), vocab))
 
 
-def test_long_sequences_keep_their_order_and_cut():
-    """Sequences far longer than a lane may run ahead (16,384 draws) are still drawn one after another.
+@pytest.mark.parametrize("n_words, budget", [(40_000, 400_000), (200_000, 1_000_000)])
+def test_long_sequences_keep_their_order_and_cut(n_words, budget):
+    """Sequences far longer than a lane may run ahead (16,384 draws), or than the first unfinished
+    one keeps before writing its words out (65,536), are still drawn one after another.
 
     A unigram model ends a sequence with probability q = 1/(N+1) at every draw, so the number of
     sequences completed before a budget of B words is negative binomial (mean B q/(1-q), variance
     B q/(1-q)**2) and the sample has one more, cut. Tolerance: 4 standard errors over 60 samples.
     """
-    n_words, budget, reps = 40_000, 400_000, 60
+    reps = 60
     model = NgramModel(1).fit([["a"] * (n_words // 2) + ["b"] * (n_words // 2)])
     rng = np.random.default_rng(4)
     samples = [model.sample(budget, rng) for _ in range(reps)]
