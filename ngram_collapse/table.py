@@ -8,8 +8,7 @@ position* is the last ``<s>`` of a sequence or one of its words: there the model
 grouped by context: context ``c`` owns the entries ``first[c]`` to ``first[c+1] - 1``, the most
 frequent in the corpus first (ties by the smaller id), so that a walk's linear search ends early.
 Every context also has a ``</s>`` entry (id 0), with count 0 when the corpus never ends a sequence
-there. ``next_context[e]`` is the context a walk is in after drawing the
-word of entry ``e``.
+there. ``next_context[e]`` is the context a walk is in after drawing the word of entry ``e``.
 
 The table is closed under sampling: an MLE model draws only n-grams it has counted, and a sample
 cut at its size budget ends in (context, ``</s>``), which has an entry for every context. So every
@@ -19,7 +18,8 @@ entries in proportion to their counts, and refitting on a sample is taking the c
 entries the walk drew. The table is built once, never written after, and shared by every
 generation, trajectory and forked process.
 
-The work is done by the compiled kernels of ``ngram_collapse._engine`` (C, built at install).
+The work is done by the compiled kernels of ``ngram_collapse._engine`` (C, built at install);
+docs/theory.md says why the sampler is exact.
 """
 from __future__ import annotations
 
