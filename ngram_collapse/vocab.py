@@ -8,16 +8,20 @@ from __future__ import annotations
 
 from array import array
 from collections.abc import Iterable, Iterator, Sequence
-from typing import overload
+from typing import TYPE_CHECKING, overload
 
 import numpy as np
 from numpy.typing import NDArray
+
+if TYPE_CHECKING:
+    from .table import NgramCounts
 
 BOS = "<s>"
 EOS = "</s>"
 EOS_ID = 0
 BOS_ID = 1
 FIRST_WORD_ID = 2
+_CHUNK = 1 << 22  # ids per chunk of Sequences.counts
 
 
 class Vocabulary:
@@ -35,9 +39,15 @@ class Vocabulary:
             self.add(w)
 
     def add(self, word: str) -> int:
-        """The id of ``word``, assigning the next free id if it is new."""
+        """The id of ``word``, assigning the next free id if it is new.
+
+        Raises:
+            TypeError: a new ``word`` is not a str.
+        """
         i = self.index.get(word)
         if i is None:
+            if not isinstance(word, str):
+                raise TypeError(f"words must be str, not {type(word).__name__} ({word!r})")
             i = self.index[word] = len(self.words)
             self.words.append(word)
         return i
@@ -59,29 +69,40 @@ class Sequences(Sequence[list[str]]):
             (no markers).
         offsets: int64 array of shape (sequences + 1,); sequence i is ``ids[offsets[i]:offsets[i+1]]``.
         vocab: the :class:`Vocabulary` the ids refer to.
-        fit_hint: opaque; set on a sample of an n-gram model, it lets a model of the same order
-            refit on the sample without hashing (see :mod:`ngram_collapse.ngram`). The first such
-            fit consumes it (sets it to None), so that its memory goes with it.
+        ngram_counts: on a sample of an n-gram model, the sample's n-gram counts over that model's
+            table (:class:`~ngram_collapse.table.NgramCounts`), so that a model of the same order
+            refits on it without counting; None otherwise. Never changed by a fit.
     """
 
     def __init__(self, ids: NDArray[np.integer], offsets: NDArray[np.integer], vocab: Vocabulary,
-                 fit_hint: object | None = None) -> None:
+                 ngram_counts: NgramCounts | None = None) -> None:
         self.ids = np.ascontiguousarray(ids, dtype=np.int32)
         self.offsets = np.ascontiguousarray(offsets, dtype=np.int64)
         self.vocab = vocab
-        self.fit_hint = fit_hint
+        self.ngram_counts = ngram_counts
         if self.offsets.ndim != 1 or self.offsets.size < 1 or self.offsets[0] != 0 \
                 or self.offsets[-1] != self.ids.size or np.any(np.diff(self.offsets) < 0):
             raise ValueError("offsets must start at 0, be non-decreasing and end at len(ids)")
 
     @classmethod
     def encode(cls, sequences: Iterable[Iterable[str]], vocab: Vocabulary | None = None) -> Sequences:
-        """Encode sequences of words, adding new words to ``vocab`` (a new one if None)."""
+        """Encode sequences of words, adding new words to ``vocab`` (a new one if None).
+
+        Raises:
+            TypeError: ``sequences`` is not an iterable of iterables of str (e.g. a str, or a list
+                of str: a sequence must be a list of words, not a line of text).
+        """
+        if isinstance(sequences, (str, bytes)) or not isinstance(sequences, Iterable):
+            raise TypeError("sequences must be an iterable of sequences of words (e.g. [['a', 'b'], ['c']]), "
+                            f"not {type(sequences).__name__}")
         vocab = Vocabulary() if vocab is None else vocab
         ids = array("i")
         offsets = array("q", [0])
         add = vocab.add
         for seq in sequences:
+            if isinstance(seq, (str, bytes)) or not isinstance(seq, Iterable):
+                raise TypeError("every sequence must be an iterable of words (e.g. ['a', 'b']), "
+                                f"not {type(seq).__name__} ({seq!r:.40})")
             ids.extend(add(w) for w in seq)
             offsets.append(len(ids))
         return cls(np.frombuffer(ids, dtype=np.int32), np.frombuffer(offsets, dtype=np.int64), vocab)
@@ -97,8 +118,13 @@ class Sequences(Sequence[list[str]]):
         return int(self.ids.size)
 
     def counts(self) -> NDArray[np.int64]:
-        """Occurrences of every vocabulary id, shape (len(vocab),); markers count 0."""
-        return np.bincount(self.ids, minlength=len(self.vocab))
+        """Occurrences of every vocabulary id, shape (len(vocab),); markers count 0.
+
+        Counted in chunks: ``np.bincount`` copies its input to 64-bit integers."""
+        counts = np.zeros(len(self.vocab), np.int64)
+        for a in range(0, self.ids.size, _CHUNK):
+            counts += np.bincount(self.ids[a:a + _CHUNK], minlength=len(self.vocab))
+        return counts
 
     def __len__(self) -> int:
         return self.offsets.size - 1

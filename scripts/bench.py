@@ -1,6 +1,7 @@
 """Benchmarks: this project's runs beside notebook-style loops, measured in the same run.
 
-    python scripts/bench.py [--only ngram,smoothing,bernoulli,poisson,continuous] [--notebook-trajectories 250]
+    python scripts/bench.py [--only ngram,longline,smoothing,bernoulli,poisson,continuous,scale] [--scale]
+                            [--notebook-trajectories 250] [--repeats 3]
 
 Each section is a function registered in SECTIONS that prints its own results. The notebook-style
 baseline mirrors the authors' parametric notebook (REFERENCE.md): one trajectory and one generation at
@@ -131,13 +132,24 @@ def _nltk_generation(sequences: list[list[str]], order: int, tokens: int, seed: 
     return fit, tokens / (time.perf_counter() - start)
 
 
+def _best(fn: Callable[[], object], repeats: int) -> tuple[float, float]:
+    """Best wall-clock and best CPU seconds of ``repeats`` calls of ``fn``."""
+    wall = cpu = np.inf
+    for _ in range(repeats):
+        w, c = time.perf_counter(), time.process_time()
+        fn()
+        wall, cpu = min(wall, time.perf_counter() - w), min(cpu, time.process_time() - c)
+    return wall, cpu
+
+
 @section("ngram")
 def bench_ngram(args: argparse.Namespace) -> None:
     """One generation of recursive n-gram training (sample the corpus's size from the model of
     generation 0, then fit generation 1 on it) on wikitext-2/train.txt, orders 1, 2, 3, 8, 16, best of
-    3 repeats; beside NLTK's MLE fitted on the same sequences and its ``generate``, timed on
-    ``--nltk-tokens`` tokens, in the same run. NLTK's time for a whole generation is its fit plus the
-    corpus's size at its measured rate."""
+    ``--repeats`` (wall clock, and CPU time of this process: the machine may be shared); beside NLTK's
+    MLE fitted on the same sequences and its ``generate``, timed on ``--nltk-tokens`` tokens, in the
+    same run. NLTK's time for a whole generation is its fit plus the corpus's size at its measured
+    rate. Then sampling at order 3 with each decoding transform beside plain sampling."""
     from ngram_collapse.corpus import load_sequences
     from ngram_collapse.ngram import NgramModel
 
@@ -145,22 +157,25 @@ def bench_ngram(args: argparse.Namespace) -> None:
     words = list(data) if args.nltk_orders else []
     n = data.num_tokens
     rows: list[list[object]] = []
+    models = {}
     for order in (1, 2, 3, 8, 16):
         rng = np.random.default_rng(order)
         start = time.perf_counter()
-        model = NgramModel(order).fit(data)
+        model = models[order] = NgramModel(order).fit(data)
         first_fit = time.perf_counter() - start
-        best_sample = best_fit = np.inf
-        for _ in range(3):
-            start = time.perf_counter()
+        best = best_cpu = best_sample = best_fit = np.inf
+        for _ in range(args.repeats):
+            start, cpu = time.perf_counter(), time.process_time()
             sample = model.sample(n, rng)
             mid = time.perf_counter()
             NgramModel(order).fit(sample)
             end = time.perf_counter()
-            if end - start < best_sample + best_fit:
-                best_sample, best_fit = mid - start, end - mid
-        ours = n / (best_sample + best_fit)
-        row = [order, f"{first_fit * 1e3:.0f}", f"{best_sample * 1e3:.0f}", f"{best_fit * 1e3:.0f}", f"{ours / 1e6:.2f}M"]
+            best_cpu = min(best_cpu, time.process_time() - cpu)
+            if end - start < best:
+                best, best_sample, best_fit = end - start, mid - start, end - mid
+        ours = n / best
+        row = [order, f"{first_fit * 1e3:.0f}", f"{best_sample * 1e3:.1f}", f"{best_fit * 1e3:.1f}",
+               f"{ours / 1e6:.1f}M", f"{n / best_cpu / 1e6:.1f}M"]
         if order in args.nltk_orders:
             nltk_fit, nltk_rate = _nltk_generation(words, order, args.nltk_tokens, order)
             nltk_generation = n / (nltk_fit + n / nltk_rate)
@@ -168,9 +183,219 @@ def bench_ngram(args: argparse.Namespace) -> None:
         else:
             row += ["-"] * 4
         rows.append(row)
-    print(f"== ngram (wikitext-2/train.txt: {n:,} words, {len(data):,} sequences, {len(data.vocab) - 2:,} word types)")
-    print(format_table(["order", "first fit ms", "sample ms", "refit ms", "ours tokens/s",
-                        "NLTK fit s", "NLTK generate tokens/s", "vs generate", "vs NLTK generation"], rows))
+    print(f"== ngram (wikitext-2/train.txt: {n:,} words, {len(data):,} sequences, {len(data.vocab) - 2:,} word types; "
+          f"best of {args.repeats})")
+    print(format_table(["order", "first fit ms", "sample ms", "refit ms", "ours words/s", "(CPU time)",
+                        "NLTK fit s", "NLTK generate words/s", "vs generate", "vs NLTK generation"], rows))
+
+    model, rng = models[3], np.random.default_rng(0)
+    rows = []
+    plain = None
+    for label, kwargs in (("plain", {}), ("temperature 0.7", {"temperature": 0.7}), ("top-k 10", {"top_k": 10}),
+                          ("top-p 0.9", {"top_p": 0.9}), ("temperature 0.7, top-k 10, top-p 0.9",
+                                                          {"temperature": 0.7, "top_k": 10, "top_p": 0.9})):
+        wall, cpu = _best(lambda: model.sample(n, rng, **kwargs), args.repeats)
+        plain = plain or (wall, cpu)
+        rows.append([label, f"{wall * 1e3:.1f}", f"{n / wall / 1e6:.1f}M", f"{n / cpu / 1e6:.1f}M",
+                     f"{wall / plain[0]:.2f}x", f"{cpu / plain[1]:.2f}x"])
+    print(f"\n== ngram decoding (order 3, sampling {n:,} words, best of {args.repeats})")
+    print(format_table(["transform", "sample ms", "words/s", "(CPU time)", "time vs plain", "(CPU time)"], rows))
+
+
+@section("longline")
+def bench_longline(args: argparse.Namespace) -> None:
+    """One long line against the same words in 50-word lines: the WikiText-2 prefix repeated 10 times
+    (5.13M words) as one sequence and as sequences of 50 words; fit generation 0 and one generation
+    (sample + refit), orders 3 and 8, best of ``--repeats``."""
+    from ngram_collapse.corpus import load_sequences
+    from ngram_collapse.ngram import NgramModel
+    from ngram_collapse.vocab import Sequences
+
+    base = load_sequences("wikitext-2", data_dir=args.data_dir)
+    ids = np.tile(base.ids, 10)
+    n = ids.size
+    shapes = {"one line": np.array([0, n]), "50-word lines": np.append(np.arange(0, n, 50), n)}
+    rows: list[list[object]] = []
+    for order in (3, 8):
+        times = {}
+        for name, offsets in shapes.items():
+            data = Sequences(ids, offsets, base.vocab)
+            rng = np.random.default_rng(order)
+            fit, _ = _best(lambda: NgramModel(order).fit(data), args.repeats)
+            model = NgramModel(order).fit(data)
+            generation, _ = _best(lambda: NgramModel(order).fit(model.sample(n, rng)), args.repeats)
+            times[name] = fit + generation
+            rows.append([order, name, f"{len(data):,}", f"{fit:.2f}", f"{generation:.2f}", f"{fit + generation:.2f}"])
+        rows[-2].append("")
+        rows[-1].append(f"{times['one line'] / times['50-word lines']:.2f}x")
+    print(f"== longline ({n:,} words: the WikiText-2 prefix 10 times; best of {args.repeats})")
+    print(format_table(["order", "corpus", "sequences", "fit s", "generation s", "total s", "one line / lines"], rows))
+
+
+SCALE_REPEATS = 196  # the WikiText-2 prefix 196 times: 100,472,540 words
+SCALE_GENERATIONS = 2  # the second generation holds two samples at once, as the loop does
+
+
+def _peak_rss_mb(pid: int | str = "self") -> float:
+    """Peak resident memory (VmHWM) of a process, MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmHWM in /proc/status")
+
+
+def _pss_mb(pid: int) -> float:
+    """Proportional set size of a process, MB: its private pages plus its share of shared ones, so that
+    the sum over processes counts every page once."""
+    try:
+        text = Path(f"/proc/{pid}/smaps_rollup").read_text()
+    except (FileNotFoundError, ProcessLookupError):
+        return 0.0
+    for line in text.splitlines():
+        if line.startswith("Pss:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def _scale_read(corpus: str, folder: str) -> dict:
+    """Child: read and encode the corpus with load_sequences, save it as arrays for the other children."""
+    import json
+
+    from ngram_collapse.corpus import load_sequences
+
+    start = time.perf_counter()
+    data = load_sequences(corpus)
+    seconds = time.perf_counter() - start
+    np.save(Path(folder) / "ids.npy", data.ids)
+    np.save(Path(folder) / "offsets.npy", data.offsets)
+    (Path(folder) / "vocab.json").write_text(json.dumps(data.vocab.words))
+    return {"seconds": seconds, "peak_mb": _peak_rss_mb(), "words": data.num_tokens, "sequences": len(data)}
+
+
+def _scale_load(folder: str):
+    import json
+
+    from ngram_collapse.vocab import Sequences, Vocabulary
+
+    vocab = Vocabulary(json.loads((Path(folder) / "vocab.json").read_text())[2:])
+    return Sequences(np.load(Path(folder) / "ids.npy"), np.load(Path(folder) / "offsets.npy"), vocab)
+
+
+def _scale_generations(model, seed: int) -> list[float]:
+    """Run SCALE_GENERATIONS generations as the generation loop does (sample, copy, refit; the words
+    present counted as run_trajectory does) and return the seconds of each sample + refit."""
+    import copy
+
+    rng = np.random.default_rng(seed)
+    size = model.data.num_tokens
+    alive = model.data.counts() > 0
+    seconds = []
+    for _ in range(SCALE_GENERATIONS):
+        start = time.perf_counter()
+        data = model.sample(size, rng)
+        model = copy.copy(model)
+        model.fit(data)
+        seconds.append(time.perf_counter() - start)
+        alive &= data.counts() > 0
+        del data
+    return seconds
+
+
+def _scale_trajectory(folder: str, order: int) -> dict:
+    """Child: one trajectory in this process: load the corpus ids, fit generation 0, run the generations."""
+    from ngram_collapse.ngram import NgramModel
+
+    data = _scale_load(folder)
+    loaded = _peak_rss_mb()
+    start = time.perf_counter()
+    model = NgramModel(order).fit(data)
+    fit = time.perf_counter() - start
+    fitted = _peak_rss_mb()
+    seconds = _scale_generations(model, 0)
+    return {"fit": fit, "generations": seconds, "loaded_mb": loaded, "fitted_mb": fitted, "peak_mb": _peak_rss_mb(),
+            "entries": model.ngrams.table.num_entries}
+
+
+def _scale_two_jobs(folder: str, order: int) -> dict:
+    """Child: load and fit generation 0, then fork two processes that run a trajectory each on the shared
+    model; the peak memory of the three processes together is the largest sum of their PSS, sampled
+    every 20 ms (shared pages counted once)."""
+    import os
+    import pickle
+
+    from ngram_collapse.ngram import NgramModel
+
+    model = NgramModel(order).fit(_scale_load(folder))
+    before = _pss_mb(os.getpid())
+    children = []
+    for seed in (1, 2):
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # a worker: one trajectory, its times and peak back through the pipe
+            os.close(read)
+            seconds = _scale_generations(model, seed)
+            with os.fdopen(write, "wb") as out:
+                pickle.dump({"generations": seconds, "peak_mb": _peak_rss_mb()}, out)
+            os._exit(0)
+        os.close(write)
+        children.append((pid, read))
+    peak, running = 0.0, {pid for pid, _ in children}
+    while running:
+        peak = max(peak, _pss_mb(os.getpid()) + sum(_pss_mb(pid) for pid in running))
+        running = {pid for pid in running if os.waitpid(pid, os.WNOHANG) == (0, 0)}
+        time.sleep(0.02)
+    results = []
+    for _, read in children:
+        with os.fdopen(read, "rb") as f:
+            results.append(pickle.load(f))
+    return {"parent_mb": before, "tree_peak_mb": peak, "workers": results}
+
+
+def _in_child(fn: Callable[..., dict], *args: object) -> dict:
+    """Run ``fn(*args)`` in a new process (its own peak memory) and return its result."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        return pool.submit(fn, *args).result()
+
+
+@section("scale")
+def bench_scale(args: argparse.Namespace) -> None:
+    """Issue 14's scale: the WikiText-2 prefix repeated 196 times (100M words), written to a temporary
+    folder. Reading it (load_sequences, another module's job) is timed apart, in its own process.
+    Then, for orders 3 and 8, each in a new process: fitting generation 0 from the corpus ids and two
+    generations (sample + refit) of one trajectory, with the process's peak resident memory
+    (VmHWM, corpus ids and generation-0 model included); and two trajectories in two forked
+    processes sharing generation 0 (as --jobs 2), with the peak of the summed PSS of the three
+    processes. Run with --scale or --only scale (minutes, about 3 GB)."""
+    import tempfile
+
+    text = (Path(args.data_dir) / "wikitext-2" / "train.txt").read_bytes()
+    with tempfile.TemporaryDirectory(prefix="ngram-scale-") as folder:
+        corpus = Path(folder) / "wikitext-2-x196.txt"
+        with open(corpus, "wb") as f:
+            for _ in range(SCALE_REPEATS):
+                f.write(text)
+        read = _in_child(_scale_read, str(corpus), folder)
+        corpus.unlink()
+        print(f"== scale ({read['words']:,} words, {read['sequences']:,} sequences: wikitext-2/train.txt "
+              f"{SCALE_REPEATS} times)")
+        print(f"reading (load_sequences): {read['seconds']:.1f} s, peak {read['peak_mb']:,.0f} MB (its own process)")
+        rows: list[list[object]] = []
+        for order in (3, 8):
+            one = _in_child(_scale_trajectory, folder, order)
+            two = _in_child(_scale_two_jobs, folder, order)
+            gens = " / ".join(f"{s:.1f}" for s in one["generations"])
+            jobs2 = " / ".join(f"{max(w['generations']):.1f}" for w in two["workers"])
+            rows.append([order, f"{one['entries']:,}", f"{one['fit']:.1f}", gens,
+                         f"{read['words'] / min(one['generations']) / 1e6:.1f}M", f"{one['loaded_mb']:,.0f}",
+                         f"{one['fitted_mb']:,.0f}", f"{one['peak_mb']:,.0f}", jobs2, f"{two['parent_mb']:,.0f}",
+                         f"{two['tree_peak_mb']:,.0f}", f"{two['tree_peak_mb'] - one['peak_mb']:,.0f}"])
+        print(format_table(["order", "table entries", "fit gen 0 s", "generations s", "words/s", "MB corpus loaded",
+                            "MB after fit", "peak MB (1 trajectory)", "jobs 2: slowest generation s",
+                            "jobs 2: parent PSS MB", "jobs 2: peak PSS MB (3 processes)",
+                            "jobs 2 adds MB"], rows))
 
 
 _SMOOTHED = (("kneser-ney", {}), ("kneser-ney", {"unigram_floor": True}), ("witten-bell", {}),
@@ -341,7 +566,14 @@ def main(argv: list[str] | None = None) -> int:
                         help="held-out trigrams NLTK's Kneser-Ney perplexity is timed on (default 50)")
     parser.add_argument("--nltk-tokens", type=int, default=2000,
                         help="tokens NLTK's generate is timed on (default 2000)")
+    parser.add_argument("--repeats", type=int, default=3,
+                        help="repeats of every n-gram timing; the best is reported (default 3)")
+    parser.add_argument("--scale", action="store_true",
+                        help="also run the scale section (a 100M-word corpus: minutes and about 3 GB; "
+                             "not part of the default set)")
     args, names = parse(parser, argv, SECTIONS, "sections")
+    if not args.only:
+        names = [name for name in names if name != "scale"] + (["scale"] if args.scale else [])
     simulate("poisson", generations=2, trajectories=2)  # warm-up: imports and first-call costs
     for name in names:
         SECTIONS[name](args)

@@ -128,11 +128,11 @@ def test_run_experiment_refuses_lists_before_any_work(small):
 
 def test_loop_yields_every_generation_and_leaves_the_model_alone(small):
     model = NgramModel(2).fit(small)
-    index = model._index
+    ngrams = model.ngrams
     gens = list(recursive_training(model, model.data, model.data.num_tokens, 3,
                                    np.random.default_rng(0), "multinomial"))
     assert [g.k for g in gens] == [0, 1, 2, 3]
-    assert gens[0].model is model and model._index is index
+    assert gens[0].model is model and model.ngrams is ngrams
     assert all(g.data.num_tokens == model.data.num_tokens for g in gens)
     with pytest.raises(ValueError):
         next(recursive_training(model, model.data, 1, -1, np.random.default_rng(0)))
