@@ -87,7 +87,7 @@ def test_accumulate_never_loses_a_word(valid):
     assert np.all(run.per_trajectory("distinct_words") == m)
     assert np.all(run.column("expected") == m)
     sample = run.per_trajectory("sample_distinct_words")
-    assert np.all(sample[:, 0] == m) and np.all(sample[:, 1:] < m) and np.all(np.diff(sample[:, 1:]) <= 0)
+    assert np.all(sample[:, 0] == m) and np.all(sample[:, 1:] < m)  # each sample alone forgets
     assert np.all(run.per_trajectory("tokens") == data.num_tokens * (np.arange(5) + 1))
     assert all(row[3] == "" for row in run.tables["words"].rows())
     sub = run_experiment(data, order=2, generations=3, trajectories=2, seed=8, workflow="accumulate-subsample")

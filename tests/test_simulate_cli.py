@@ -32,7 +32,7 @@ def test_bernoulli_writes_summary_and_figure(tmp_path, capsys):
         assert {"generation", "survival", "stderr", "bound_lower", "bound_upper", "exact"} <= set(r)
         assert r["bound_lower"] <= r["exact"] <= r["bound_upper"]
     assert summary["config"] == {"p0": 0.01, "n": 100, "both_sides": False, "generations": 12,
-                                 "trajectories": 400, "seed": 2}
+                                 "trajectories": 400, "workflow": "replace", "real_fraction": None, "seed": 2}
     assert (out / "survival.png").stat().st_size > 1000
     assert (out / "generations.csv").read_text().splitlines()[:2] == ["trajectory,generation,count", "0,0,1"]
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary folders left
@@ -151,7 +151,8 @@ def test_no_plot_writes_the_summary_only(tmp_path, model):
 
 
 def test_zipf_leaves_out_the_exact_chain_for_large_samples():
-    from ngram_collapse.simulate import EXACT_CHAIN_MAX_N, simulate
+    from ngram_collapse.discrete import EXACT_CHAIN_MAX_N
+    from ngram_collapse.simulate import simulate
 
     results = simulate("zipf", generations=2, trajectories=3, n=EXACT_CHAIN_MAX_N + 1)
     assert results.generations[1]["exact"] is None
