@@ -23,7 +23,8 @@ paper's bounds in :mod:`ngram_collapse.bounds`; reading results back in :mod:`ng
 from . import bounds, results
 from .corpus import load_sequences
 from .errors import InputError
-from .experiment import RunSettings, run_experiment
+from .experiment import run_experiment
+from .settings import RunSettings
 from .loop import Generation, recursive_training
 from .ngram import NgramModel
 from .results import Results

@@ -125,11 +125,43 @@ def _run_parser(commands: argparse._SubParsersAction) -> None:
                    help="sample size rule: multinomial = the original size every generation "
                    "(default), poisson = Poisson(previous size)")
     _add_regime(p)
+    _add_estimator(p)
+    p.add_argument("--eval-corpus", metavar="SPEC", help="held-out text (a file, folder or registered name such "
+                   "as wikitext-2:valid): every generation's perplexity on it and its OOV rate")
     p.add_argument("--jobs", type=_int, default=1, help="local processes (default 1)")
-    p.add_argument("--no-plot", action="store_true", help="do not write survival.png")
+    p.add_argument("--no-plot", action="store_true", help="do not write survival.png (and perplexity.png)")
     _add_common(p, generations=10, trajectories=5)
     _add_overwrite(p)
     p.set_defaults(command=run_command)
+
+
+def _add_estimator(p: argparse.ArgumentParser, axis: bool = False) -> None:
+    """The n-gram estimator and how held-out text is scored (``axis``: the estimator is a grid axis)."""
+    from .settings import VOCABULARY_POLICIES
+    from .smoothing import ESTIMATORS
+
+    if axis:
+        p.add_argument("--estimators", dest="estimator", type=_list_of(str),
+                       help=f"estimators, comma-separated: a grid axis ({', '.join(ESTIMATORS)}; default mle)")
+    else:
+        p.add_argument("--estimator", choices=ESTIMATORS, default="mle",
+                       help="n-gram estimator (default mle; the others are NLTK's smoothed models)")
+    p.add_argument("--gamma", type=_float, help="lidstone: the count added to every n-gram")
+    p.add_argument("--discount", type=_float, default=0.1, help="kneser-ney: the discount d in (0, 1) (default 0.1)")
+    p.add_argument("--unigram-floor", action="store_true",
+                   help="kneser-ney: discount the unigram level too, giving every vocabulary word some probability")
+    p.add_argument("--vocabulary", choices=VOCABULARY_POLICIES, default="retrained",
+                   help="smoothed estimators: re-learn the vocabulary from each generation (default) or keep "
+                   "the original corpus's (smoothing can then bring a word back)")
+    p.add_argument("--eval-estimator", choices=[e for e in ESTIMATORS if e != "mle"],
+                   help="scores held-out text for mle runs, fitted on each generation's data (default "
+                   "kneser-ney with the unigram floor; laplace at order 1)")
+
+
+def _estimator_options(args: argparse.Namespace) -> dict[str, object]:
+    """RunSettings fields of :func:`_add_estimator`'s options (the estimator aside)."""
+    return {"gamma": args.gamma, "discount": args.discount, "unigram_floor": args.unigram_floor,
+            "vocabulary": args.vocabulary, "eval_estimator": args.eval_estimator}
 
 
 def _add_regime(p: argparse.ArgumentParser) -> None:
@@ -150,30 +182,58 @@ def _add_regime(p: argparse.ArgumentParser) -> None:
 def run_command(args: argparse.Namespace) -> int:
     """``python -m ngram_collapse [run] [options]``: the recursive n-gram run."""
     from .corpus import DEFAULT_CORPUS, load_sequences
-    from .experiment import RunSettings, run_experiment, write_run
+    from .experiment import run_experiment, write_run
+    from .settings import RunSettings
     from .output import claim, format_table
     from .results import is_results
 
     settings = RunSettings(order=args.order, generations=args.generations, trajectories=args.trajectories,
                            sampling=args.sampling, seed=args.seed, workflow=args.workflow,
                            real_fraction=args.real_fraction, temperature=args.temperature, top_k=args.top_k,
-                           top_p=args.top_p)
+                           top_p=args.top_p, estimator=args.estimator, **_estimator_options(args))
     corpus = DEFAULT_CORPUS if args.corpus is None else args.corpus
     out = Path(args.out) if args.out else default_out(corpus, f"n{args.order}", args.sampling)
     claim(out, lambda folder: is_results(folder, {"ngram"}), args.overwrite,
-          protect=[Path(args.corpus)] if args.corpus else [])
+          protect=[Path(spec) for spec in (args.corpus, args.eval_corpus) if spec])
     options = _corpus_options(args)
     data = load_sequences(args.corpus, progress=not args.quiet, **options)
-    about = {"corpus": corpus, **{k: v for k, v in options.items() if k != "data_dir"}}
-    results = run_experiment(data, settings, jobs=args.jobs, progress=not args.quiet, about=about)
+    heldout = None if args.eval_corpus is None else _load_heldout(args.eval_corpus, options)
+    about = {"corpus": corpus, **{k: v for k, v in options.items() if k != "data_dir"}, "eval_corpus": args.eval_corpus}
+    results = run_experiment(data, settings, heldout=heldout, jobs=args.jobs, progress=not args.quiet, about=about)
     write_run(results, out, plot=not args.no_plot)
     first = results.generations[0]
     regime = "" if args.workflow == "replace" else f", workflow {args.workflow}"
     print(f"{corpus}: {round(first['tokens_mean'])} words, {round(first['distinct_mean'])} distinct; "
           f"order {args.order}, {args.sampling} sampling{regime}, {args.trajectories} trajectories")
     print(format_table(*_survival_table(results.generations)))
+    if heldout is not None:
+        print(f"perplexity on {args.eval_corpus} ({heldout.num_tokens} words): {_scorer(settings)}")
+        print(format_table(["k", "perplexity", "sd", "held-out OOV rate"],
+                           [[r["generation"], "inf" if r["perplexity"] is None else r["perplexity"],
+                             r.get("perplexity_std"), r["heldout_oov_rate"]] for r in results.generations]))
     print(f"wrote {out}")
     return 0
+
+
+def _load_heldout(spec: str, options: dict[str, object]):
+    """Held-out text read as the corpus is (every word: no --max-words)."""
+    from .corpus import load_sequences
+
+    try:
+        return load_sequences(spec, **{**options, "max_words": None})
+    except InputError as e:
+        raise InputError(f"eval_corpus: {e}", "eval_corpus") from None
+
+
+def _scorer(settings) -> str:
+    """What scores held-out text (:func:`ngram_collapse.heldout.evaluator`), in words."""
+    if settings.estimator != "mle":
+        floor = " with the unigram floor" if settings.estimator == "kneser-ney" else ""
+        return f"each generation's own {settings.estimator} model{floor}"
+    name, options = settings.evaluator()
+    floor = " with the unigram floor" if options["unigram_floor"] else ""
+    return f"{name}{floor} fitted on each generation's data (an mle model's perplexity is infinite at the first " \
+           "unseen n-gram)"
 
 
 def _survival_table(rows: list[dict]) -> tuple[list[str], list[list]]:
@@ -265,6 +325,8 @@ def _report_parser(commands: argparse._SubParsersAction) -> None:
                                    ("--top-ks", "top_k", int, "top-k truncations (default none)"),
                                    ("--top-ps", "top_p", float, "top-p truncations (default none)")):
         p.add_argument(flag, dest=axis, type=_list_of(kind), help=f"{what}, comma-separated: a grid axis")
+    _add_estimator(p, axis=True)
+    p.add_argument("--eval-corpus", metavar="SPEC", help="held-out text every cell is evaluated on")
     p.add_argument("--jobs", type=_int, default=os.cpu_count() or 1,
                    help="local processes running cells (default: one per CPU)")
     p.add_argument("--scheduler", metavar="dask://HOST:PORT",
@@ -281,9 +343,11 @@ def report_command(args: argparse.Namespace) -> int:
 
     from .report.grid import AXES
 
-    cells = expand_grid(args.corpus or [DEFAULT_CORPUS], args.order, args.sampling,
+    shared = _estimator_options(args)
+    cells = expand_grid(args.corpus or [DEFAULT_CORPUS], args.order, args.sampling, shared,
                         **{axis: getattr(args, axis) for axis in AXES if getattr(args, axis) is not None})
-    settings = Settings(args.generations, args.trajectories, args.seed, _corpus_options(args))
+    settings = Settings(args.generations, args.trajectories, args.seed, _corpus_options(args), shared,
+                        args.eval_corpus)
     out = Path(args.out) if args.out else default_out("report")
     done = run_report(out, cells, settings, jobs=args.jobs, scheduler=args.scheduler, progress=not args.quiet)
     for name, reason in done.damaged.items():

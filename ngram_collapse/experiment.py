@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -16,114 +16,57 @@ import numpy as np
 from numpy.typing import NDArray
 
 from . import bounds, checks, regimes, seeding
-from .decoding import Decoding
-from .loop import SAMPLING_SCHEMES, progress_bar, recursive_training
+from .loop import progress_bar, recursive_training
 from .measures import Forgetting, entropy_bits, total_variation
-from .ngram import MAX_ORDER, NgramModel
+from .heldout import evaluate
+from .ngram import NgramModel
 from .orders import WordUnits, predicted_distinct, word_units
 from .pool import run_ordered
 from .results import Results, Table, rows, spread, trajectory_columns, write
+from .settings import RunSettings
 from .vocab import Sequences
-from .workflows import Workflow
 
 WORDS_HEADER = ("word", "count", "trajectory", "forgotten_at", "returned_at", "effective_count", "sequences")
-#: bytes held per trajectory and generation (measurements, their copies in the results and the CSV
-#: columns) and per trajectory and word (when it was forgotten, and the words table built from it)
-_BYTES_PER_GENERATION = 128
+#: bytes held per trajectory and word (when it was forgotten and came back, and the words table)
 _BYTES_PER_WORD = 16
-
-
-@dataclass(frozen=True)
-class RunSettings:
-    """The settings of a recursive n-gram run (validated on construction).
-
-    Attributes:
-        order: n-gram order, 1 to ``MAX_ORDER``.
-        generations: K >= 0 retraining rounds.
-        trajectories: T >= 1 independent trajectories.
-        sampling: ``multinomial`` (Corollary 1) or ``poisson`` (Corollary 2); see
-            :func:`ngram_collapse.loop.next_size`.
-        seed: the root seed (see :mod:`ngram_collapse.seeding`); trajectory t draws from its t-th child.
-        workflow, real_fraction: what each generation is trained on (:mod:`ngram_collapse.workflows`).
-        temperature, top_k, top_p: how the models are sampled (:mod:`ngram_collapse.decoding`).
-    """
-
-    order: int = 1
-    generations: int = 10
-    trajectories: int = 5
-    sampling: str = "multinomial"
-    seed: seeding.Seed = 0
-    workflow: str = "replace"
-    real_fraction: float | None = None
-    temperature: float = 1.0
-    top_k: int | None = None
-    top_p: float | None = None
-
-    def __post_init__(self) -> None:
-        checks.integer("order", self.order, 1, MAX_ORDER)
-        checks.integer("generations", self.generations, minimum=0)
-        checks.integer("trajectories", self.trajectories, minimum=1)
-        checks.choice("sampling", self.sampling, SAMPLING_SCHEMES)
-        checks.run_size(self.generations, self.trajectories, _BYTES_PER_GENERATION, "the per-generation results")
-        object.__setattr__(self, "seed", seeding.seed_sequence(self.seed))
-        self.regime, self.decoding  # noqa: B018 - validated here, once, before any work
-
-    @property
-    def regime(self) -> Workflow:
-        """The workflow, validated."""
-        return Workflow(self.workflow, self.real_fraction)
-
-    @property
-    def decoding(self) -> Decoding:
-        """The decoding, validated."""
-        return Decoding(self.temperature, self.top_k, self.top_p)
-
-    def config(self) -> dict[str, Any]:
-        """The settings as JSON values (the seed as :func:`ngram_collapse.seeding.describe` gives it)."""
-        return {**asdict(self), "seed": seeding.describe(self.seed)}
 
 
 @dataclass
 class Trajectory:
-    """What one trajectory measured, for generations k = 0..K (each array of shape (K+1,) unless said).
+    """What one trajectory measured, for generations k = 0..K.
 
     Attributes:
-        tokens: words in every generation's training data.
-        distinct_words: distinct words in the training data.
-        sample_distinct_words: distinct words in the part drawn from generation k-1's model (the
-            original data at k = 0).
-        entropy_bits: unigram entropy of the training data.
-        tv_from_original: total-variation distance of the training data's unigram distribution from
-            the original corpus's.
-        distinct_ngrams: distinct n-grams of words in the training data.
+        measured: arrays of shape (K+1,) by name: ``tokens`` and ``distinct_words`` of the training
+            data, ``sample_distinct_words`` (of the part drawn from generation k-1's model; the
+            original data at k = 0), ``entropy_bits`` (unigram entropy of the training data),
+            ``tv_from_original`` (its total-variation distance from the original corpus's unigram
+            distribution), ``distinct_ngrams``, and with held-out text ``perplexity`` and
+            ``heldout_oov_rate``.
         forgotten: when every vocabulary id was first absent from the training data, and when it
-            returned (:class:`~ngram_collapse.measures.Forgetting`; under ``replace`` a word never
-            returns: a maximum-likelihood model cannot sample it).
+            returned (:class:`~ngram_collapse.measures.Forgetting`; under ``replace`` an mle model
+            never brings a word back).
     """
 
-    tokens: NDArray[np.int64]
-    distinct_words: NDArray[np.int64]
-    sample_distinct_words: NDArray[np.int64]
-    entropy_bits: NDArray[np.float64]
-    tv_from_original: NDArray[np.float64]
-    distinct_ngrams: NDArray[np.int64]
+    measured: dict[str, NDArray[Any]]
     forgotten: Forgetting
 
 
 def run_trajectory(model: NgramModel, settings: RunSettings, seed: np.random.SeedSequence,
-                   on_generation=None) -> Trajectory:
+                   heldout: Sequences | None = None, on_generation=None) -> Trajectory:
     """Run one trajectory from a model fitted on the original corpus (generation 0; not modified).
 
     Args:
         model: fitted on generation 0.
-        settings: generations and sampling rule.
+        settings: generations, sampling rule, workflow, decoding, estimator.
         seed: this trajectory's ``SeedSequence``.
+        heldout: held-out text: every generation's perplexity on it and its OOV rate are measured
+            (:func:`ngram_collapse.heldout.evaluate`).
         on_generation: called with no argument after each generation k >= 1 (progress).
     """
     rng = np.random.default_rng(seed)
     data: Sequences = model.data
     original = data.counts()
-    columns: dict[str, list[Any]] = {name: [] for name in _MEASURED}
+    columns: dict[str, list[Any]] = {name: [] for name in _MEASURED + (_HELDOUT if heldout is not None else ())}
     forgetting = Forgetting(original > 0)
     runs = recursive_training(model, data, data.num_tokens, settings.generations, rng, settings.sampling,
                               settings.regime, settings.decoding)
@@ -136,19 +79,26 @@ def run_trajectory(model: NgramModel, settings: RunSettings, seed: np.random.See
                             ("tv_from_original", total_variation(counts, original)),
                             ("distinct_ngrams", gen.model.distinct_ngrams)):
             columns[name].append(value)
+        if heldout is not None:
+            for name, value in zip(_HELDOUT, evaluate(gen.model, settings, heldout)):
+                columns[name].append(value)
         if gen.k and on_generation is not None:
             on_generation()
         del gen, counts  # let the loop release this generation's model and data while it makes the next
-    return Trajectory(**{name: np.asarray(values) for name, values in columns.items()}, forgotten=forgetting)
+    return Trajectory({name: np.asarray(values) for name, values in columns.items()}, forgetting)
 
 
 _MEASURED = ("tokens", "distinct_words", "sample_distinct_words", "entropy_bits", "tv_from_original",
              "distinct_ngrams")
+_HELDOUT = ("perplexity", "heldout_oov_rate")
 
 
-def _trajectory_task(settings: RunSettings, model: NgramModel, seed: np.random.SeedSequence) -> Trajectory:
-    """A trajectory as a task of :func:`ngram_collapse.pool.run_ordered` (the model is the shared part)."""
-    return run_trajectory(model, settings, seed)
+def _trajectory_task(settings: RunSettings, shared: tuple[NgramModel, Sequences | None],
+                     seed: np.random.SeedSequence) -> Trajectory:
+    """A trajectory as a task of :func:`ngram_collapse.pool.run_ordered` (the model and the held-out
+    text are the shared part)."""
+    model, heldout = shared
+    return run_trajectory(model, settings, seed, heldout)
 
 
 def theory(units: WordUnits, settings: RunSettings) -> dict[str, NDArray[np.float64]]:
@@ -162,12 +112,12 @@ def theory(units: WordUnits, settings: RunSettings) -> dict[str, NDArray[np.floa
       ``bound_lower`` under multinomial sampling;
     * ``mix-fixed``: the closed form under Poisson sampling, ``expected`` (exact at order 1);
     * ``accumulate``: ``expected``, every original word (the original data stay in the pool);
-    * ``accumulate-subsample``, any multinomial ``mix-fixed``, and any run with a decoding transform:
-      none (no key).
+    * ``accumulate-subsample``, any multinomial ``mix-fixed``, any run with a decoding transform and
+      any smoothed estimator: none (no key).
     """
     k = np.arange(settings.generations + 1)
     poisson, L = settings.sampling == "poisson", settings.real_fraction
-    if not settings.decoding.plain:
+    if not settings.decoding.plain or settings.estimator != "mle":
         return {}
     if settings.workflow == "replace":
         if poisson:
@@ -186,9 +136,10 @@ def theory(units: WordUnits, settings: RunSettings) -> dict[str, NDArray[np.floa
     return {}
 
 
-def run_experiment(data: Sequences, settings: RunSettings | None = None, *, jobs: int = 1,
-                   progress: bool = False, about: dict[str, Any] | None = None, **parameters: Any) -> Results:
-    """Recursively retrain an MLE n-gram model on its own samples (docs/theory.md §6 and §8).
+def run_experiment(data: Sequences, settings: RunSettings | None = None, *, heldout: Sequences | None = None,
+                   jobs: int = 1, progress: bool = False, about: dict[str, Any] | None = None,
+                   **parameters: Any) -> Results:
+    """Recursively retrain an n-gram model on its own samples (docs/theory.md §6, §8, §12, §14).
 
     Generation 0 is fitted on ``data``; generation k on what the workflow makes of a sample of
     generation k-1 (``replace``: the sample itself).
@@ -197,20 +148,23 @@ def run_experiment(data: Sequences, settings: RunSettings | None = None, *, jobs
 
     Args:
         data: the original corpus (see :func:`ngram_collapse.corpus.load_sequences`).
-        settings: a :class:`RunSettings`, or None to build one from ``parameters`` (its fields:
-            ``order``, ``generations``, ``trajectories``, ``sampling``, ``seed``, ``workflow``,
-            ``real_fraction``, ``temperature``, ``top_k``, ``top_p``).
+        settings: a :class:`~ngram_collapse.settings.RunSettings`, or None to build one from
+            ``parameters`` (its fields: ``order``, ``generations``, ``trajectories``, ``sampling``,
+            ``seed``, ``workflow``, ``real_fraction``, ``temperature``, ``top_k``, ``top_p``,
+            ``estimator``, ``gamma``, ``discount``, ``vocabulary``, ``eval_estimator``).
+        heldout: held-out text (e.g. ``load_sequences("wikitext-2:valid")``): every generation's
+            perplexity on it and its OOV rate are measured (:mod:`ngram_collapse.heldout`).
         jobs: local processes running trajectories.
         progress: show a tqdm bar on stderr.
         about: entries describing the data for ``config`` (e.g. the corpus name and tokenizer).
 
     Returns:
-        Results of kind ``ngram``: summary rows k = 0..K with ``distinct_mean``, ``distinct_std``,
-        ``tokens_mean``, ``sample_distinct_mean``, ``entropy_bits_mean``, ``tv_from_original_mean``
-        and the theory (:func:`theory`); ``generations.csv`` columns ``tokens``, ``distinct_words``,
-        ``sample_distinct_words``, ``entropy_bits``, ``tv_from_original``, ``distinct_ngrams``; the
-        ``words`` table (each word's original count, when each trajectory forgot it and when it came
-        back, its effective count and sequences).
+        Results of kind ``ngram``: ``generations.csv`` holds every trajectory's measurements
+        (:class:`Trajectory`); the summary rows k = 0..K hold ``distinct_mean``, ``distinct_std``,
+        ``tokens_mean``, the means of the other measurements under their own names (with
+        ``perplexity_std``; an infinite perplexity is ``None``) and the theory (:func:`theory`); the
+        ``words`` table holds each word's original count, when each trajectory forgot it and when it
+        came back, its effective count and sequences.
     """
     if settings is None:
         settings = RunSettings(**parameters)
@@ -222,17 +176,17 @@ def run_experiment(data: Sequences, settings: RunSettings | None = None, *, jobs
                   f"when each of {len(data.vocab):,} words is forgotten in every trajectory")
     seeds = seeding.spawn(settings.seed, settings.trajectories)
     start = time.perf_counter()
-    model = NgramModel(settings.order).fit(data)
+    model = settings.model(data.counts() > 0 if settings.vocabulary == "fixed" else None).fit(data)
     fitted = time.perf_counter()
     units = word_units(data, settings.order)
     predicted = time.perf_counter()
     bar = progress_bar(settings.trajectories * settings.generations, progress)
     try:
         if jobs == 1:
-            task = functools.partial(run_trajectory, on_generation=lambda: bar.update(1))
+            task = functools.partial(run_trajectory, heldout=heldout, on_generation=lambda: bar.update(1))
             done = [task(model, settings, s) for s in seeds]
         else:
-            done = run_ordered(functools.partial(_trajectory_task, settings), seeds, jobs, shared=model,
+            done = run_ordered(functools.partial(_trajectory_task, settings), seeds, jobs, shared=(model, heldout),
                                on_done=lambda _: bar.update(settings.generations))
     finally:
         bar.close()
@@ -245,13 +199,18 @@ def run_experiment(data: Sequences, settings: RunSettings | None = None, *, jobs
 
 def _results(data: Sequences, units: WordUnits, settings: RunSettings, done: list[Trajectory],
              config: dict[str, Any], timings: dict[str, Any]) -> Results:
-    measured = {name: np.stack([getattr(t, name) for t in done]) for name in _MEASURED}
+    measured = {name: np.stack([t.measured[name] for t in done]) for name in done[0].measured}
     mean, std, _ = spread(measured["distinct_words"])
+    means = {name: measured[name].mean(axis=0) for name in ("sample_distinct_words", "entropy_bits", "tv_from_original",
+                                                              "heldout_oov_rate") if name in measured}
+    if "perplexity" in measured:  # infinite (an unseen word under a model without a floor): no value
+        perplexity, spread_of = spread(measured["perplexity"])[:2]
+        finite = np.isfinite(perplexity)
+        means["perplexity"] = [float(v) if ok else None for v, ok in zip(perplexity, finite)]
+        means["perplexity_std"] = None if spread_of is None else [float(v) if ok else None
+                                                                  for v, ok in zip(spread_of, finite)]
     summary_rows = rows({"generation": np.arange(settings.generations + 1), "distinct_mean": mean,
-                         "distinct_std": std, "tokens_mean": measured["tokens"].mean(axis=0),
-                         "sample_distinct_mean": measured["sample_distinct_words"].mean(axis=0),
-                         "entropy_bits_mean": measured["entropy_bits"].mean(axis=0),
-                         "tv_from_original_mean": measured["tv_from_original"].mean(axis=0),
+                         "distinct_std": std, "tokens_mean": measured["tokens"].mean(axis=0), **means,
                          **theory(units, settings)})
     forgotten = np.stack([t.forgotten.forgotten_at for t in done], axis=1)
     returned = np.stack([t.forgotten.returned_at for t in done], axis=1)
@@ -276,8 +235,11 @@ def _word_rows(vocab: list[str], units: WordUnits, forgotten: NDArray[np.int32],
 
 def write_run(results: Results, out: Path, plot: bool = True) -> None:
     """Write a run's files into the folder ``out``, whole or not at all: the results
-    (:func:`ngram_collapse.results.write`) and, if ``plot``, ``survival.png``. Used by the single run
-    and by every cell of a report."""
-    from .plot import plot_survival
+    (:func:`ngram_collapse.results.write`) and, if ``plot``, ``survival.png`` and, with held-out text,
+    ``perplexity.png``. Used by the single run and by every cell of a report."""
+    from .plot import plot_perplexity, plot_survival
 
-    write(results, out, {"survival.png": lambda path: plot_survival(results, path)} if plot else {})
+    figures = {"survival.png": lambda path: plot_survival(results, path)}
+    if "perplexity" in results.trajectories:
+        figures["perplexity.png"] = lambda path: plot_perplexity(results, path)
+    write(results, out, figures if plot else {})

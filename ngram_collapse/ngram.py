@@ -1,9 +1,11 @@
-"""Count-based maximum-likelihood n-gram language models of any order, sampled exactly and fast.
+"""Count-based n-gram language models of any order, sampled exactly and fast.
 
 Training data are sequences of words; each is padded with ``order - 1`` ``<s>`` on the left and ended
-by ``</s>``. The next-word distribution in a context is the maximum-likelihood one: the count of the
-n-gram over the count of the context, exactly as ``nltk.lm.MLE`` fitted on
-``nltk.lm.preprocessing.padded_everygram_pipeline`` of the same sequences.
+by ``</s>``. With the default estimator (``mle``) the next-word distribution in a context is the
+maximum-likelihood one: the count of the n-gram over the count of the context, exactly as
+``nltk.lm.MLE`` fitted on ``nltk.lm.preprocessing.padded_everygram_pipeline`` of the same sequences.
+The smoothed estimators (``lidstone``, ``laplace``, ``witten-bell``, ``kneser-ney``) are NLTK's too,
+computed and sampled by :class:`~ngram_collapse.smoothing.SmoothedNgram` (docs/theory.md §14).
 
 A fitted model is an :class:`~ngram_collapse.table.NgramCounts`: a count vector over a table of
 distinct n-grams grouped by context (:mod:`ngram_collapse.table`). Sampling walks the table in
@@ -20,7 +22,9 @@ from numbers import Integral, Real
 import numpy as np
 from numpy.typing import NDArray
 
+from . import checks
 from .errors import InputError
+from .smoothing import SmoothedNgram
 from .table import NgramCounts, count_ngrams
 from .vocab import BOS_ID, EOS_ID, Sequences, Vocabulary
 
@@ -28,23 +32,33 @@ MAX_ORDER = 64
 
 
 class NgramModel:
-    """A maximum-likelihood n-gram model (Section 5 of the paper applies Corollaries 1 and 2 to it).
+    """An n-gram model (Section 4.1 of the paper applies Corollaries 1 and 2 to the MLE one).
 
     Args:
         order: n, the number of words in an n-gram (1 = unigram), 1 <= order <= 64.
+        estimator: ``mle`` (default), or a smoothed estimator of
+            :data:`ngram_collapse.smoothing.ESTIMATORS` with its parameters: ``gamma`` (lidstone),
+            ``discount`` and ``unigram_floor`` (kneser-ney); see :class:`~ngram_collapse.smoothing.SmoothedNgram`.
+        vocabulary: smoothed estimators only: None (the vocabulary is re-learned from the data, as
+            NLTK does), or a boolean mask over word ids that fixes it (the original corpus's words
+            keep probability even when absent from the data).
 
     Attributes (after :meth:`fit`):
         data: the :class:`~ngram_collapse.vocab.Sequences` it was fitted on.
         ngrams: its :class:`~ngram_collapse.table.NgramCounts` (the table and the count of every
             entry; read-only, shared with the sample it was fitted on and with other generations).
+        smoothed: the fitted :class:`~ngram_collapse.smoothing.SmoothedNgram` (smoothed estimators).
         distinct_ngrams: the number of distinct n-grams made only of words (no ``<s>`` or ``</s>``)
             in the training sequences.
     """
 
-    def __init__(self, order: int) -> None:
-        if isinstance(order, bool) or not isinstance(order, Integral) or not 1 <= order <= MAX_ORDER:
-            raise InputError(f"order must be an integer from 1 to {MAX_ORDER}, not {order!r}")
-        self.order = int(order)
+    def __init__(self, order: int, estimator: str = "mle", *, gamma: float | None = None, discount: float = 0.1,
+                 unigram_floor: bool = False, vocabulary: NDArray[np.bool_] | None = None) -> None:
+        self.order = checks.integer("order", order, 1, MAX_ORDER)
+        self.estimator = estimator
+        self.gamma, self.discount, self.unigram_floor, self.vocabulary = gamma, discount, unigram_floor, vocabulary
+        if estimator != "mle" or vocabulary is not None:
+            self._smoothed()  # every setting checked here, once, before any fit
 
     # -- fitting -------------------------------------------------------------------------------
     def fit(self, sequences: Sequences | Iterable[Sequence[str]]) -> NgramModel:
@@ -74,8 +88,17 @@ class NgramModel:
         self.data = data
         self.ngrams = ngrams
         self.distinct_ngrams = ngrams.distinct_ngrams
+        self.smoothed = None if self.estimator == "mle" else self._smoothed().fit(data, self.vocabulary)
         self._nltk_stream = None
         return self
+
+    def _smoothed(self) -> SmoothedNgram:
+        """An unfitted smoothed model with this model's settings (which it validates)."""
+        if self.estimator == "mle" and self.vocabulary is not None:
+            raise InputError("vocabulary applies to the smoothed estimators, not to mle (which can never draw a "
+                             "word absent from its data)", "vocabulary")
+        return SmoothedNgram(self.order, self.estimator, gamma=self.gamma, discount=self.discount,
+                             unigram_floor=self.unigram_floor)
 
     def _fitted(self) -> NgramCounts:
         ngrams = getattr(self, "ngrams", None)
@@ -96,9 +119,12 @@ class NgramModel:
         ``context`` may have 0 to order-1 words (``<s>`` and ``</s>`` spelt as in NLTK); shorter
         contexts use the lower-order counts of NLTK's padded everygrams (both sides padded with
         order-1 markers). Unknown words, unseen contexts, and contexts of order words or more give 0.
-        This scans the training stream: O(training tokens) per call, not for hot loops.
+        This scans the training stream: O(training tokens) per call, not for hot loops. A smoothed
+        model gives its estimator's ``score`` (:meth:`SmoothedNgram.prob`).
         """
         self._fitted()
+        if self.smoothed is not None:
+            return self.smoothed.prob(word, context)
         context = tuple(context or ())
         if len(context) >= self.order:
             return 0.0
@@ -199,6 +225,11 @@ class NgramModel:
                 raise InputError(f"top_p must be in (0, 1], not {top_p}")
         if num_tokens > 0 and ngrams.words == 0:
             raise InputError("cannot sample words from a model fitted on no words")
+        if self.smoothed is not None:
+            if temperature != 1.0 or top_k is not None or top_p is not None:
+                raise InputError(f"decoding transforms apply to the mle estimator, not to {self.estimator}",
+                                 "temperature")
+            return self.smoothed.sample(num_tokens, rng)
         return ngrams.sample(num_tokens, rng, temperature, top_k, top_p)
 
 

@@ -148,3 +148,33 @@ def draw_survival(ax: Any, results: Results) -> None:
     ax.set_title(label(results))
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
+
+
+def plot_perplexity(results: Results, path: Path) -> None:
+    """Held-out perplexity of every generation's model: mean +- sd over trajectories, and every
+    trajectory faintly (an infinite perplexity is left out), with the held-out OOV rate on a second axis."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    draw_perplexity(ax, results)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def draw_perplexity(ax: Any, results: Results) -> None:
+    """Draw :func:`plot_perplexity`'s content on ``ax``."""
+    k = results.column("generation")
+    each = results.per_trajectory("perplexity")
+    ax.plot(k, np.where(np.isfinite(each), each, np.nan).T, color="tab:blue", alpha=0.25, linewidth=0.8)
+    std = results.column("perplexity_std") if "perplexity_std" in results.generations[0] else None
+    ax.errorbar(k, results.column("perplexity"), yerr=std, fmt="o-", ms=4, capsize=3, color="tab:blue",
+                label="perplexity (mean ± sd)")
+    ax.set(xlabel="generation k", ylabel="held-out perplexity")
+    ax.grid(alpha=0.3)
+    oov = ax.twinx()
+    oov.plot(k, results.column("heldout_oov_rate"), "s--", ms=3, color="tab:red", label="held-out OOV rate")
+    oov.set_ylabel("share of held-out words forgotten", color="tab:red")
+    c = results.config
+    ax.set_title(f"{label(results)}, {c.get('estimator', 'mle')}; held-out: {c.get('eval_corpus')}", fontsize=9)
+    lines = ax.get_legend_handles_labels()[0] + oov.get_legend_handles_labels()[0]
+    ax.legend(lines, [line.get_label() for line in lines], fontsize=8)

@@ -31,7 +31,7 @@ GENERATIONS = "generations.csv"
 TOP_LEVEL = ("kind", "config", "versions", "timings", "generations")
 #: every file a results folder of each kind may hold (what :func:`write` may write there)
 FILES: dict[str, frozenset[str]] = {kind: frozenset({SUMMARY, GENERATIONS, *names}) for kind, names in {
-    "ngram": {"words.csv", "survival.png"},
+    "ngram": {"words.csv", "survival.png", "perplexity.png"},
     "bernoulli": {"survival.png"},
     "poisson": {"survival.png"},
     "zipf": {"survival.png"},
@@ -118,7 +118,8 @@ def spread(values: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64] 
     mean = values.mean(axis=0)
     if values.shape[0] < 2:
         return mean, None, None
-    std = values.std(axis=0, ddof=1)
+    with np.errstate(invalid="ignore"):  # an infinite value (a perplexity) has no spread
+        std = values.std(axis=0, ddof=1)
     return mean, std, std / math.sqrt(values.shape[0])
 
 

@@ -65,6 +65,7 @@ q(w | h) = p(w | h) / sum_{v in S} p(v | h) over S, the vocabulary's words and `
 """
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Iterable, Sequence
 
@@ -179,6 +180,16 @@ class SmoothedNgram:
     def vocab(self) -> Vocabulary:
         """The vocabulary of the training data (word ids)."""
         return self.data.vocab
+
+    def floored(self) -> SmoothedNgram:
+        """This fitted kneser-ney model with the unigram floor (the counts shared, nothing refitted):
+        what held-out evaluation uses, since without the floor one new word makes perplexity infinite."""
+        if self.estimator != "kneser-ney":
+            raise InputError(f"unigram_floor applies to the kneser-ney estimator only, not {self.estimator}",
+                             "unigram_floor")
+        other = copy.copy(self)
+        other.unigram_floor, other._sampler_cache = True, None
+        return other
 
     # -- probabilities -------------------------------------------------------------------------
     def prob_ids(self, words: NDArray[np.integer], contexts: NDArray[np.integer]) -> NDArray[np.float64]:

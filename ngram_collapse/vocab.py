@@ -8,13 +8,10 @@ from __future__ import annotations
 
 from array import array
 from collections.abc import Iterable, Iterator, Sequence
-from typing import TYPE_CHECKING, overload
+from typing import Any, overload
 
 import numpy as np
 from numpy.typing import NDArray
-
-if TYPE_CHECKING:
-    from .table import NgramCounts
 
 BOS = "<s>"
 EOS = "</s>"
@@ -75,7 +72,7 @@ class Sequences(Sequence[list[str]]):
     """
 
     def __init__(self, ids: NDArray[np.integer], offsets: NDArray[np.integer], vocab: Vocabulary,
-                 ngram_counts: NgramCounts | None = None) -> None:
+                 ngram_counts: Any = None) -> None:
         self.ids = np.ascontiguousarray(ids, dtype=np.int32)
         self.offsets = np.ascontiguousarray(offsets, dtype=np.int64)
         self.vocab = vocab

@@ -35,6 +35,7 @@ import numpy as np
 from . import checks
 from .errors import InputError
 from .parametric import Counts
+from .table import NgramCounts
 from .vocab import Sequences
 
 SAMPLING_SCHEMES = ("multinomial", "poisson")
@@ -86,10 +87,18 @@ class Operations:
 
 
 def _sequences_join(parts: list[Sequences]) -> Sequences:
+    """The sequences of every part, in order. Parts that all carry n-gram counts over one table
+    (samples of the models of one trajectory) give the join their sum, so refitting needs no count."""
     ids = np.concatenate([p.ids for p in parts])
     offsets = np.concatenate([[0], *[p.offsets[1:] + start for p, start in
                                       zip(parts, np.cumsum([0] + [p.num_tokens for p in parts[:-1]]))]])
-    return Sequences(ids, offsets, parts[0].vocab)
+    counted = [p.ngram_counts for p in parts]
+    table = counted[0].table if counted[0] is not None else None
+    joined = None
+    if table is not None and all(c is not None and c.table is table for c in counted):
+        joined = NgramCounts(table, np.sum([c.counts for c in counted], axis=0), int(ids.size),
+                             sum(c.sequences for c in counted))
+    return Sequences(ids, offsets, parts[0].vocab, ngram_counts=joined)
 
 
 def _sequences_take(data: Sequences, chosen: np.ndarray, cut: int | None = None) -> Sequences:

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from ngram_collapse.errors import InputError
-from ngram_collapse.experiment import RunSettings, run_experiment
+from ngram_collapse.experiment import run_experiment
+from ngram_collapse.settings import RunSettings
 from ngram_collapse.loop import recursive_training
 from ngram_collapse.ngram import NgramModel
 from ngram_collapse.vocab import Sequences

@@ -185,3 +185,21 @@ def test_summary_names_the_theory_it_draws(tmp_path):
     assert found == {("replace", "poisson"): ["expected", "predicted"],
                      ("mix-fresh", "multinomial"): ["bound_lower"], ("mix-fresh", "poisson"): ["expected"],
                      ("mix-fixed", "multinomial"): [], ("accumulate-subsample", "poisson"): []}
+
+
+def test_joined_samples_carry_the_counts_a_fresh_count_gives(valid):
+    """Mixing joins samples of one trajectory's models: their summed n-gram counts are exactly what
+    counting the joined sequences from scratch gives, so the refit needs no count."""
+    from ngram_collapse.ngram import NgramModel
+    from ngram_collapse.table import count_ngrams
+    from ngram_collapse.workflows import OPERATIONS
+    from ngram_collapse.vocab import Sequences
+
+    model = NgramModel(3).fit(valid)
+    rng = np.random.default_rng(0)
+    joined = OPERATIONS[Sequences].join([model.sample(50_000, rng), model.sample(70_000, rng)])
+    fresh = count_ngrams(joined, 3)
+    assert joined.ngram_counts is not None
+    for got, want in zip(joined.ngram_counts.ngrams(), fresh.ngrams()):
+        np.testing.assert_array_equal(got, want)
+    assert (joined.ngram_counts.words, joined.ngram_counts.sequences) == (fresh.words, fresh.sequences)

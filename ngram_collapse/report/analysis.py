@@ -27,7 +27,7 @@ MIN_PAIRS = 20
 
 CELLS_HEADER = ("corpus", "order", "sampling", "trajectories", "generations", "vocab_size",
                 "final_distinct_fraction", "theory_final_fraction", "forget_slope", "workflow", "real_fraction",
-                "temperature", "top_k", "top_p")
+                "temperature", "top_k", "top_p", "estimator", "final_perplexity")
 
 
 @dataclass
@@ -196,6 +196,8 @@ def forget_fit(median: dict[str, Any]) -> tuple[float, float]:
 def regime_label(config: dict[str, Any]) -> str:
     """A short name of a run's workflow and decoding, e.g. ``mix-fresh L=0.1``, ``replace T=0.5``."""
     parts = [config.get("workflow", "replace")]
+    if config.get("estimator", "mle") != "mle":
+        parts.append(config["estimator"])
     if config.get("real_fraction") is not None:
         parts.append(f"L={config['real_fraction']:g}")
     if config.get("temperature", 1.0) != 1.0:
@@ -223,4 +225,5 @@ def cell_row(data: CellData) -> dict[str, Any]:
             "theory_final_fraction": float(bounds.corollary2_expected_distinct(data.counts, data.generations)) / m,
             "forget_slope": "" if np.isnan(slope) else slope,
             **{name: "" if config.get(name) is None else config[name]
-               for name in ("workflow", "real_fraction", "temperature", "top_k", "top_p")}}
+               for name in ("workflow", "real_fraction", "temperature", "top_k", "top_p", "estimator")},
+            "final_perplexity": "" if final.get("perplexity") is None else final["perplexity"]}

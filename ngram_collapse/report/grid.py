@@ -14,7 +14,8 @@ from typing import Any
 
 from .. import seeding
 from ..errors import InputError
-from ..experiment import RunSettings, run_experiment, write_run
+from ..experiment import run_experiment, write_run
+from ..settings import RunSettings
 from ..output import atomic_file, claim, locked, remove_stale, slug
 from ..pool import run_unordered
 from ..results import FILES, Results, write_csv, write_json
@@ -27,9 +28,21 @@ REPORT_JSON = "report.json"
 
 
 #: how a setting that varies over a grid shows in a cell's folder name (value appended to the prefix)
-_NAME_PREFIX = {"workflow": "", "real_fraction": "L", "temperature": "T", "top_k": "k", "top_p": "p"}
+_NAME_PREFIX = {"workflow": "", "real_fraction": "L", "temperature": "T", "top_k": "k", "top_p": "p", "estimator": ""}
 #: the grid's axes beyond corpus, order and sampling: RunSettings fields, by their command-line lists
-AXES = ("workflow", "real_fraction", "temperature", "top_k", "top_p")
+AXES = ("workflow", "real_fraction", "temperature", "top_k", "top_p", "estimator")
+#: the estimator parameters that apply to one estimator only (given for a grid, they go to its cells)
+_ESTIMATOR_ONLY = {"gamma": "lidstone", "unigram_floor": "kneser-ney"}
+
+
+def _run_settings(order: int, sampling: str, options: dict[str, Any], shared: dict[str, Any],
+                  **fixed: Any) -> RunSettings:
+    """A cell's RunSettings: its axes' ``options`` and the grid's ``shared`` run options (an estimator
+    parameter only for the estimator it belongs to)."""
+    estimator = options.get("estimator", "mle")
+    shared = {name: value for name, value in shared.items()
+              if name not in _ESTIMATOR_ONLY or _ESTIMATOR_ONLY[name] == estimator}
+    return RunSettings(order=order, sampling=sampling, **shared, **options, **fixed)
 
 
 @dataclass(frozen=True)
@@ -74,21 +87,29 @@ class Settings:
             the two only, so results do not depend on jobs, scheduler or the order cells run in.
         corpus_options: keyword arguments of :func:`ngram_collapse.corpus.load_sequences`
             (tokenizer, lowercase, segment, max_words, data_dir, encoding_errors).
+        run_options: RunSettings fields every cell shares: ``gamma``, ``discount``,
+            ``unigram_floor``, ``vocabulary``, ``eval_estimator`` (``gamma`` and ``unigram_floor``
+            reach only the cells of their estimator).
+        eval_corpus: held-out text every cell is evaluated on, or None.
     """
 
     generations: int = 10
     trajectories: int = 5
     seed: int = 0
     corpus_options: dict[str, Any] = field(default_factory=dict)
+    run_options: dict[str, Any] = field(default_factory=dict)
+    eval_corpus: str | None = None
 
     def run_settings(self, cell: Cell) -> RunSettings:
         """The settings of ``cell``'s run (validated)."""
-        return RunSettings(order=cell.order, generations=self.generations, trajectories=self.trajectories,
-                           sampling=cell.sampling, seed=seeding.derive(self.seed, cell.key), **dict(cell.extra))
+        return _run_settings(cell.order, cell.sampling, dict(cell.extra), self.run_options,
+                             generations=self.generations, trajectories=self.trajectories,
+                             seed=seeding.derive(self.seed, cell.key))
 
     def about(self, cell: Cell) -> dict[str, Any]:
         """The entries of a cell's ``config`` that describe its corpus (as a single run records them)."""
-        return {"corpus": cell.corpus, **{k: v for k, v in self.corpus_options.items() if k != "data_dir"}}
+        return {"corpus": cell.corpus, **{k: v for k, v in self.corpus_options.items() if k != "data_dir"},
+                "eval_corpus": self.eval_corpus}
 
     def config(self, cell: Cell) -> dict[str, Any]:
         """The ``config`` a finished cell's ``summary.json`` holds."""
@@ -96,11 +117,12 @@ class Settings:
 
 
 def expand_grid(corpora: Sequence[str], orders: Sequence[int], samplings: Sequence[str],
-                **axes: Sequence[Any]) -> list[Cell]:
+                shared: dict[str, Any] | None = None, **axes: Sequence[Any]) -> list[Cell]:
     """Every combination of corpus, order, sampling scheme and the values of ``axes`` (RunSettings
-    fields of :data:`AXES`: ``workflow``, ``real_fraction``, ``temperature``, ``top_k``, ``top_p``;
-    an axis not given keeps its default), duplicates removed, in the given order. Real fractions
-    combine with the mixing workflows only.
+    fields of :data:`AXES`: ``workflow``, ``real_fraction``, ``temperature``, ``top_k``, ``top_p``,
+    ``estimator``; an axis not given keeps its default), duplicates removed, in the given order. Real
+    fractions combine with the mixing workflows only. Every cell's settings, with the grid's
+    ``shared`` run options (:attr:`Settings.run_options`), are checked before any work.
 
     Raises:
         InputError: an empty list, an impossible value (named as a run names it), real fractions
@@ -122,12 +144,12 @@ def expand_grid(corpora: Sequence[str], orders: Sequence[int], samplings: Sequen
         raise InputError(f"real_fraction applies to the mixing workflows ({', '.join(MIXING)}), not to "
                          f"{', '.join(workflows)}", "real_fraction")
     regimes = [{"workflow": w, "real_fraction": f} for w in workflows for f in (fractions if w in MIXING else [None])]
-    options = [dict(regime, temperature=t, top_k=k, top_p=p) for regime in regimes
+    options = [dict(regime, temperature=t, top_k=k, top_p=p, estimator=e) for regime in regimes
                for t in axes.get("temperature", [1.0]) for k in axes.get("top_k", [None])
-               for p in axes.get("top_p", [None])]
+               for p in axes.get("top_p", [None]) for e in axes.get("estimator", ["mle"])]
     defaults, cells = RunSettings(), []
     for corpus, order, sampling, opts in itertools.product(corpora, orders, samplings, options):
-        RunSettings(order=order, sampling=sampling, **opts)  # every value checked before any work
+        _run_settings(order, sampling, opts, shared or {})  # every value checked before any work
         cells.append(Cell(corpus, order, sampling, tuple((n, v) for n, v in opts.items() if v != getattr(defaults, n))))
     cells = list(dict.fromkeys(cells))
     names: dict[str, Cell] = {}
@@ -139,17 +161,20 @@ def expand_grid(corpora: Sequence[str], orders: Sequence[int], samplings: Sequen
 
 
 @functools.lru_cache(maxsize=4)
-def _load(spec: str, options: tuple[tuple[str, Any], ...]):
-    """A corpus read once per process (cells of the same corpus share it)."""
+def _load(spec: str, options: tuple[tuple[str, Any], ...], full: bool = False):
+    """A corpus read once per process (cells of the same corpus share it); ``full``: every word (the
+    held-out text), whatever ``max_words``."""
     from ..corpus import load_sequences
 
-    return load_sequences(spec, **dict(options))
+    return load_sequences(spec, **{**dict(options), **({"max_words": None} if full else {})})
 
 
 def run_cell(cell: Cell, settings: Settings, jobs: int = 1, progress: bool = False) -> Results:
     """Run one cell (module level, so local processes and Dask workers can run it)."""
-    data = _load(cell.corpus, tuple(sorted(settings.corpus_options.items())))
-    return run_experiment(data, settings.run_settings(cell), jobs=jobs, progress=progress,
+    options = tuple(sorted(settings.corpus_options.items()))
+    data = _load(cell.corpus, options)
+    heldout = None if settings.eval_corpus is None else _load(settings.eval_corpus, options, full=True)
+    return run_experiment(data, settings.run_settings(cell), heldout=heldout, jobs=jobs, progress=progress,
                           about=settings.about(cell))
 
 
@@ -256,7 +281,8 @@ def _write_report_json(out: Path, settings: Settings) -> None:
     options = {k: v for k, v in settings.corpus_options.items() if k != "data_dir"}
     with atomic_file(out / REPORT_JSON) as tmp:
         write_json(tmp, {"kind": "report", "generations": settings.generations,
-                         "trajectories": settings.trajectories, "seed": settings.seed, "corpus_options": options})
+                         "trajectories": settings.trajectories, "seed": settings.seed, "corpus_options": options,
+                         "run_options": settings.run_options, "eval_corpus": settings.eval_corpus})
 
 
 def build_report(out: Path, cells: Sequence[Cell]) -> tuple[Path, Path]:

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from ..plot import _pyplot, draw_survival, label
+from ..plot import _pyplot, draw_perplexity, draw_survival, label
 from .analysis import CellData, chosen_generations, regime_label, survival_by_count
 
 _PANEL = (4.6, 3.4)  # inches per cell panel
@@ -207,6 +207,15 @@ def render_report(data: Sequence[CellData], rows: Sequence[dict[str, Any]]) -> s
             "Grouped by e, the survival of every order falls on the one curve.",
             _draw_effective, _grouped([c for c in data if regime_label(c.results.config) == "replace"],
                                       "corpus", "sampling")))
+    evaluated = [cell for cell in data if "perplexity" in cell.results.trajectories]
+    if evaluated:
+        sections.append((
+            "Held-out perplexity",
+            f"Perplexity of every generation's model on held-out text ({evaluated[0].results.config['eval_corpus']}), "
+            "mean ± sd over trajectories (each trajectory faint), and the share of held-out words the generation "
+            "has forgotten. A maximum-likelihood run is scored by a smoothed model fitted on the same data "
+            "(kneser-ney with the unigram floor by default), a smoothed run by its own model; docs/theory.md §14.",
+            lambda ax, cell: draw_perplexity(ax, cell.results), evaluated))
     regimes = [g for g in _grouped(data, "corpus", "order", "sampling") if len(g) > 1]
     if regimes:
         sections.insert(1, (
