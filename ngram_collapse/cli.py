@@ -196,10 +196,13 @@ def run_command(args: argparse.Namespace) -> int:
     claim(out, lambda folder: is_results(folder, {"ngram"}), args.overwrite,
           protect=[Path(spec) for spec in (args.corpus, args.eval_corpus) if spec])
     options = _corpus_options(args)
+    start = time.perf_counter()
     data = load_sequences(args.corpus, progress=not args.quiet, **options)
     heldout = None if args.eval_corpus is None else _load_heldout(args.eval_corpus, options)
+    reading = time.perf_counter() - start
     about = {"corpus": corpus, **{k: v for k, v in options.items() if k != "data_dir"}, "eval_corpus": args.eval_corpus}
     results = run_experiment(data, settings, heldout=heldout, jobs=args.jobs, progress=not args.quiet, about=about)
+    results.timings = {"reading_seconds": reading, **results.timings}
     write_run(results, out, plot=not args.no_plot)
     first = results.generations[0]
     regime = "" if args.workflow == "replace" else f", workflow {args.workflow}"

@@ -45,10 +45,12 @@ class Trajectory:
         forgotten: when every vocabulary id was first absent from the training data, and when it
             returned (:class:`~ngram_collapse.measures.Forgetting`; under ``replace`` an mle model
             never brings a word back).
+        seconds: time spent ``sampling``, ``refitting`` and ``evaluating`` (held-out text).
     """
 
     measured: dict[str, NDArray[Any]]
     forgotten: Forgetting
+    seconds: dict[str, float]
 
 
 def run_trajectory(model: NgramModel, settings: RunSettings, seed: np.random.SeedSequence,
@@ -68,9 +70,12 @@ def run_trajectory(model: NgramModel, settings: RunSettings, seed: np.random.See
     original = data.counts()
     columns: dict[str, list[Any]] = {name: [] for name in _MEASURED + (_HELDOUT if heldout is not None else ())}
     forgetting = Forgetting(original > 0)
+    seconds = {"sampling": 0.0, "refitting": 0.0, "evaluating": 0.0}
     runs = recursive_training(model, data, data.num_tokens, settings.generations, rng, settings.sampling,
                               settings.regime, settings.decoding)
     for gen in runs:
+        seconds["sampling"] += gen.sample_seconds
+        seconds["refitting"] += gen.fit_seconds
         counts = gen.data.counts()
         forgetting.update(gen.k, counts > 0)
         for name, value in (("tokens", gen.data.num_tokens), ("distinct_words", np.count_nonzero(counts)),
@@ -80,12 +85,14 @@ def run_trajectory(model: NgramModel, settings: RunSettings, seed: np.random.See
                             ("distinct_ngrams", gen.model.distinct_ngrams)):
             columns[name].append(value)
         if heldout is not None:
+            start = time.perf_counter()
             for name, value in zip(_HELDOUT, evaluate(gen.model, settings, heldout)):
                 columns[name].append(value)
+            seconds["evaluating"] += time.perf_counter() - start
         if gen.k and on_generation is not None:
             on_generation()
         del gen, counts  # let the loop release this generation's model and data while it makes the next
-    return Trajectory({name: np.asarray(values) for name, values in columns.items()}, forgetting)
+    return Trajectory({name: np.asarray(values) for name, values in columns.items()}, forgetting, seconds)
 
 
 _MEASURED = ("tokens", "distinct_words", "sample_distinct_words", "entropy_bits", "tv_from_original",
@@ -176,24 +183,25 @@ def run_experiment(data: Sequences, settings: RunSettings | None = None, *, held
                   f"when each of {len(data.vocab):,} words is forgotten in every trajectory")
     seeds = seeding.spawn(settings.seed, settings.trajectories)
     start = time.perf_counter()
-    model = settings.model(data.counts() > 0 if settings.vocabulary == "fixed" else None).fit(data)
+    with progress_bar(data.num_tokens, progress, unit="word", desc="fitting generation 0") as bar:
+        model = settings.model(data.counts() > 0 if settings.vocabulary == "fixed" else None).fit(data)
+        bar.update(data.num_tokens)
     fitted = time.perf_counter()
     units = word_units(data, settings.order)
     predicted = time.perf_counter()
-    bar = progress_bar(settings.trajectories * settings.generations, progress)
-    try:
+    n = data.num_tokens  # the words of a generation, for the bar's words/s (the original size)
+    with progress_bar(settings.trajectories * settings.generations * n, progress, unit="word") as bar:
         if jobs == 1:
-            task = functools.partial(run_trajectory, heldout=heldout, on_generation=lambda: bar.update(1))
+            task = functools.partial(run_trajectory, heldout=heldout, on_generation=lambda: bar.update(n))
             done = [task(model, settings, s) for s in seeds]
         else:
             done = run_ordered(functools.partial(_trajectory_task, settings), seeds, jobs, shared=(model, heldout),
-                               on_done=lambda _: bar.update(settings.generations))
-    finally:
-        bar.close()
+                               on_done=lambda _: bar.update(settings.generations * n))
     seconds = time.perf_counter() - predicted
     timings = {"fit_generation0_seconds": fitted - start, "prediction_seconds": predicted - fitted,
+               **{f"{step}_seconds": sum(t.seconds[step] for t in done) for step in done[0].seconds},
                "trajectories_seconds": seconds, "processes": jobs,
-               "tokens_per_second": settings.trajectories * settings.generations * data.num_tokens / max(seconds, 1e-12)}
+               "tokens_per_second": settings.trajectories * settings.generations * n / max(seconds, 1e-12)}
     return _results(data, units, settings, done, {**(about or {}), **settings.config()}, timings)
 
 

@@ -19,6 +19,7 @@ A model is any object with
 from __future__ import annotations
 
 import copy
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, Self, TypeVar
@@ -54,6 +55,7 @@ class Generation(Generic[D]):
         model: the model fitted on ``data``.
         sample: the part of ``data`` drawn from generation k-1's model (all of it under ``replace``;
             the original data at k = 0).
+        sample_seconds, fit_seconds: the time spent drawing ``data`` and fitting ``model`` (0 at k = 0).
     """
 
     k: int
@@ -61,6 +63,8 @@ class Generation(Generic[D]):
     data: D
     model: Any
     sample: D
+    sample_seconds: float = 0.0
+    fit_seconds: float = 0.0
 
 
 def recursive_training(
@@ -97,16 +101,20 @@ def recursive_training(
     options = decoding.options()
     regime = Regime(workflow, model, data, size, sampling, rng, lambda m, n: m.sample(n, rng, **options))
     for k in range(1, generations + 1):
+        start = time.perf_counter()
         step = regime.step(model)
+        drawn = time.perf_counter()
         model = copy.copy(model)  # the previous model is released here unless the caller keeps it
         model.fit(step.train)
-        yield Generation(k, step.size, step.train, model, step.sample)
+        yield Generation(k, step.size, step.train, model, step.sample, drawn - start, time.perf_counter() - drawn)
 
 
-def progress_bar(total: int, enabled: bool, generations: Iterable[Any] | None = None) -> Any:
-    """A tqdm bar on stderr counting generations (shown only when ``enabled`` and stderr is a
-    terminal); wrapping ``generations`` (e.g. the loop's iterator) when given."""
+def progress_bar(total: int, enabled: bool, generations: Iterable[Any] | None = None, unit: str = "gen",
+                 desc: str = "generations") -> Any:
+    """A tqdm bar on stderr (shown only when ``enabled`` and stderr is a terminal) counting
+    generations, or words with ``unit="word"`` (then with a words/s rate); wrapping ``generations``
+    (e.g. the loop's iterator) when given."""
     from tqdm import tqdm
 
-    return tqdm(generations, total=total, unit="gen", desc="generations", leave=False,
+    return tqdm(generations, total=total, unit=unit, unit_scale=unit == "word", desc=desc, leave=False,
                 disable=None if enabled else True)

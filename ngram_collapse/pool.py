@@ -72,10 +72,12 @@ def run_unordered(fn: Callable[[Any, T], R], items: Sequence[T], jobs: int = 1,
                 yield pending.pop(future), future.result()
         finished = True
     finally:
-        if not finished:  # an error, Ctrl-C, SIGTERM or a consumer that stopped: no waiting
+        if not finished:  # an error, Ctrl-C, SIGTERM or a consumer that stopped: no waiting for tasks
             for process in list(getattr(pool, "_processes", {}).values()):
                 process.kill()
-        pool.shutdown(wait=finished, cancel_futures=True)
+        # with the workers gone the pool's manager thread ends at once; joining it here keeps it from
+        # being joined at interpreter exit, after the pipes it uses are closed
+        pool.shutdown(wait=True, cancel_futures=True)
         _shared = None
 
 

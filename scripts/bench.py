@@ -150,9 +150,11 @@ def bench_ngram(args: argparse.Namespace) -> None:
     ``--repeats`` (wall clock, and CPU time of this process: the machine may be shared); beside NLTK's
     MLE fitted on the same sequences and its ``generate``, timed on ``--nltk-tokens`` tokens, in the
     same run. NLTK's time for a whole generation is its fit plus the corpus's size at its measured
-    rate. Then sampling at order 3 with each decoding transform beside plain sampling."""
+    rate. Then sampling at order 3 with each decoding transform beside plain sampling, and one
+    generation of each workflow beside replace."""
     from ngram_collapse.corpus import load_sequences
     from ngram_collapse.ngram import NgramModel
+    from ngram_collapse.workflows import Workflow
 
     data = load_sequences("wikitext-2", data_dir=args.data_dir)
     words = list(data) if args.nltk_orders else []
@@ -201,6 +203,26 @@ def bench_ngram(args: argparse.Namespace) -> None:
                      f"{wall / plain[0]:.2f}x", f"{cpu / plain[1]:.2f}x"])
     print(f"\n== ngram decoding (order 3, sampling {n:,} words, best of {args.repeats})")
     print(format_table(["transform", "sample ms", "words/s", "(CPU time)", "time vs plain", "(CPU time)"], rows))
+
+    rows, plain = [], None
+    for workflow, fraction in (("replace", None), ("mix-fresh", 0.1), ("mix-fixed", 0.1), ("accumulate", None),
+                               ("accumulate-subsample", None)):
+        wall, cpu = _best(lambda: _one_generation(model, Workflow(workflow, fraction)), args.repeats)
+        plain = plain or (wall, cpu)
+        rows.append([workflow + ("" if fraction is None else f" L={fraction}"), f"{wall * 1e3:.1f}",
+                     f"{n / wall / 1e6:.1f}M", f"{n / cpu / 1e6:.1f}M", f"{wall / plain[0]:.2f}x", f"{cpu / plain[1]:.2f}x"])
+    print(f"\n== ngram workflows (order 3, generation 1: its data drawn and assembled, its model fitted; "
+          f"best of {args.repeats})")
+    print(format_table(["workflow", "generation ms", "words/s", "(CPU time)", "time vs replace", "(CPU time)"], rows))
+
+
+def _one_generation(model, workflow) -> None:
+    """Generation 1 of the loop under ``workflow`` from a fitted generation-0 model."""
+    from ngram_collapse.loop import recursive_training
+
+    runs = recursive_training(model, model.data, model.data.num_tokens, 1, np.random.default_rng(1), workflow=workflow)
+    next(runs)
+    next(runs)
 
 
 @section("longline")

@@ -96,7 +96,7 @@ def test_grid_is_complete(grid, capsys):
     rows = read_rows(out / "cells.csv")
     assert rows[0] == ["corpus", "order", "sampling", "trajectories", "generations", "vocab_size",
                        "final_distinct_fraction", "theory_final_fraction", "forget_slope", "workflow",
-                       "real_fraction", "temperature", "top_k", "top_p"]
+                       "real_fraction", "temperature", "top_k", "top_p", "estimator", "final_perplexity"]
     assert len(rows) == 13
     for row in rows[1:]:
         cell = Cell(row[0], int(row[1]), row[2])
