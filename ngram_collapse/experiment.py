@@ -277,7 +277,7 @@ def _word_rows(vocab: list[str], units: WordUnits, forgotten: NDArray[np.int32],
 def write_run(results: Results, out: Path, plot: bool = True) -> None:
     """Write a run's files into the folder ``out``, whole or not at all: the results
     (:func:`ngram_collapse.results.write`) and, if ``plot``, ``survival.png``. Used by the single run
-    and by every cell of a report."""
-    from .plot import plot_survival
+    and by every cell of a report (n-gram and subword runs)."""
+    from .plot import plot_run
 
-    write(results, out, {"survival.png": lambda path: plot_survival(results, path)} if plot else {})
+    write(results, out, {"survival.png": lambda path: plot_run(results, path)} if plot else {})
