@@ -42,8 +42,8 @@ def label(results: Results) -> str:
         "gaussian": lambda: f"Gaussian n={c['n']}, mu0={c['mu0']:g}, sigma0={c['sigma0']:g}",
         "gmm": lambda: f"symmetric GMM ({c['estimator']}) n={c['n']}, mu0={c['mu0']:g}, sigma0={c['sigma0']:g}",
         "ngram": lambda: f"{c.get('corpus', 'corpus')}: order {c['order']}, {c['sampling']} sampling",
-        "subword": lambda: f"{c.get('corpus', 'corpus')}: order {c['order']}, {c['sampling']} sampling, "
-                           f"{c['tokenizer'].upper()} {c['subword_vocab_size']} {c['tokenizer_policy']}",
+        "subword": lambda: f"{c.get('corpus', 'corpus')}: order {c['order']}, {c['sampling']} sampling,\n"
+                           f"{c['tokenizer'].upper()} {c['subword_vocab_size']} tokens, {c['tokenizer_policy']}",
     }[results.kind]()
 
 
@@ -178,19 +178,16 @@ def draw_novel(ax: Any, results: Results) -> None:
 
 def draw_drift(ax: Any, results: Results) -> None:
     """Tokenizer drift of a subword run against k: the Jaccard overlap of generation k's learned
-    vocabulary with generation 0's, and (right axis) the mean subword tokens per word."""
+    vocabulary with generation 0's (means over trajectories); the legend gives the mean subword
+    tokens per word at k = 0 and K."""
     k = results.column("generation")
+    per_word = results.column("subwords_per_word_mean")
     ax.plot(k, results.column("vocabulary_overlap_mean"), "o-", ms=4, color="tab:purple",
-            label="vocabulary overlap with k = 0")
+            label=f"overlap with k = 0 (subwords per word {per_word[0]:.3f} -> {per_word[-1]:.3f})")
     ax.set(xlabel="generation k", ylabel="Jaccard overlap of learned vocabularies", ylim=(0, 1.02))
-    right = ax.twinx()
-    right.plot(k, results.column("subwords_per_word_mean"), "s--", ms=4, color="tab:olive", label="subwords per word")
-    right.set_ylabel("subword tokens per word")
     ax.set_title(label(results), fontsize=9)
     ax.grid(alpha=0.3)
-    lines = ax.get_legend_handles_labels()
-    more = right.get_legend_handles_labels()
-    ax.legend(lines[0] + more[0], lines[1] + more[1], fontsize=8, loc="lower left")
+    ax.legend(fontsize=8, loc="lower left")
 
 
 def plot_run(results: Results, path: Path) -> None:

@@ -18,6 +18,7 @@ from ..experiment import RunSettings, run_experiment, write_run
 from ..output import atomic_file, claim, locked, remove_stale, slug
 from ..pool import run_unordered
 from ..results import FILES, Results, write_csv, write_json
+from ..subword_run import SubwordSettings, reading_options, run_subword
 from . import cluster
 from .analysis import CELLS_HEADER, cell_row, read_cell
 from .page import render_report
@@ -73,7 +74,9 @@ class Settings:
         seed: the report's root seed; cell c draws from ``seeding.derive(seed, c.key)``, a function of
             the two only, so results do not depend on jobs, scheduler or the order cells run in.
         corpus_options: keyword arguments of :func:`ngram_collapse.corpus.load_sequences`
-            (tokenizer, lowercase, segment, max_words, data_dir, encoding_errors).
+            (tokenizer, lowercase, segment, max_words, data_dir, encoding_errors) and, with a
+            subword tokenizer, its settings (subword_vocab_size, tokenizer_policy): every cell is
+            then a subword run (:func:`ngram_collapse.subword_run.run_subword`).
     """
 
     generations: int = 10
@@ -148,7 +151,11 @@ def _load(spec: str, options: tuple[tuple[str, Any], ...]):
 
 def run_cell(cell: Cell, settings: Settings, jobs: int = 1, progress: bool = False) -> Results:
     """Run one cell (module level, so local processes and Dask workers can run it)."""
-    data = _load(cell.corpus, tuple(sorted(settings.corpus_options.items())))
+    data = _load(cell.corpus, tuple(sorted(reading_options(settings.corpus_options).items())))
+    subword = SubwordSettings.from_options(settings.corpus_options)
+    if subword is not None:
+        return run_subword(data, settings.run_settings(cell), subword, jobs=jobs, progress=progress,
+                           about=settings.about(cell))
     return run_experiment(data, settings.run_settings(cell), jobs=jobs, progress=progress,
                           about=settings.about(cell))
 
@@ -168,7 +175,7 @@ def is_finished(folder: Path, cell: Cell, settings: Settings) -> bool:
     """
     if not folder.exists():
         return False
-    if not folder.is_dir() or not {p.name for p in folder.iterdir()} <= FILES["ngram"]:
+    if not folder.is_dir() or not {p.name for p in folder.iterdir()} <= FILES["ngram"] | FILES["subword"]:
         raise InputError(f"{folder} holds files this tool did not write; move them or choose another out folder")
     try:
         found = read_cell(folder).results.config
