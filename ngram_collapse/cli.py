@@ -79,7 +79,7 @@ def _add_overwrite(p: argparse.ArgumentParser) -> None:
 def _add_corpus_options(p: argparse.ArgumentParser) -> None:
     """How a corpus is read and tokenized (every option but ``--corpus`` itself); see :func:`_corpus_options`."""
     from .subword import DEFAULT_VOCAB_SIZE, KINDS
-    from .subword_run import POLICIES
+    from .subword_model import POLICIES
     from .tokenize import SEGMENTS, TOKENIZERS
 
     p.add_argument("--data-dir", help="where registered corpora live (default $NGRAM_COLLAPSE_DATA)")
@@ -102,8 +102,8 @@ def _add_corpus_options(p: argparse.ArgumentParser) -> None:
 def _corpus_options(args: argparse.Namespace) -> dict[str, object]:
     """The keyword arguments of :func:`ngram_collapse.corpus.load_sequences` (but the spec) and, for
     a subword tokenizer, its settings (validated, defaults filled in; see
-    :meth:`ngram_collapse.subword_run.SubwordSettings.from_options`)."""
-    from .subword_run import SubwordSettings
+    :meth:`ngram_collapse.subword_model.SubwordSettings.from_options`)."""
+    from .subword_model import SubwordSettings
 
     options = {"tokenizer": args.tokenizer, "lowercase": args.lowercase, "segment": args.segment,
                "max_words": args.max_words, "data_dir": args.data_dir, "encoding_errors": args.encoding_errors}
@@ -171,7 +171,8 @@ def run_command(args: argparse.Namespace) -> int:
     from .experiment import RunSettings, run_experiment, write_run
     from .output import claim, format_table
     from .results import is_results
-    from .subword_run import SubwordSettings, reading_options, run_subword
+    from .subword_model import SubwordSettings
+    from .subword_run import reading_options, run_subword
 
     settings = RunSettings(order=args.order, generations=args.generations, trajectories=args.trajectories,
                            sampling=args.sampling, seed=args.seed, workflow=args.workflow,

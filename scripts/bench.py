@@ -236,8 +236,8 @@ def bench_subword(args: argparse.Namespace) -> None:
 
     from ngram_collapse.corpus import load_sequences
     from ngram_collapse.ngram import NgramModel
-    from ngram_collapse.subword_run import (STAGES, Stopwatch, SubwordNgram, SubwordSettings, reading_options,
-                                            run_subword)
+    from ngram_collapse.subword_model import Stopwatch, SubwordNgram, SubwordSettings
+    from ngram_collapse.subword_run import STAGES, reading_options, run_subword
 
     data = load_sequences("wikitext-2", data_dir=args.data_dir, **reading_options({"tokenizer": "bpe"}))
     rng = np.random.default_rng(0)

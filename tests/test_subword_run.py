@@ -20,8 +20,8 @@ from ngram_collapse.corpus import load_sequences, resolve  # noqa: E402
 from ngram_collapse.errors import InputError  # noqa: E402
 from ngram_collapse.experiment import run_experiment  # noqa: E402
 from ngram_collapse.subword import SubwordTokenizer, normalize  # noqa: E402
-from ngram_collapse.subword_run import (MEASURED, NOVEL_HEADER, SubwordSettings, reading_options,  # noqa: E402
-                                        run_subword, text_lines)
+from ngram_collapse.subword_model import SubwordSettings, text_lines  # noqa: E402
+from ngram_collapse.subword_run import MEASURED, NOVEL_HEADER, reading_options, run_subword  # noqa: E402
 from ngram_collapse.vocab import Sequences  # noqa: E402
 
 HUGE = 10**7
@@ -153,9 +153,9 @@ def test_every_workflow_runs_on_text(prefix, workflow, fraction):
 def test_short_draws_are_drawn_again(prefix, monkeypatch):
     """A budget of subword tokens too small for the words asked for is drawn again, twice as large:
     the sample still has exactly the corpus's number of words, and the redraws are counted."""
-    import ngram_collapse.subword_run as subword_run
+    import ngram_collapse.subword_model as subword_model
 
-    monkeypatch.setattr(subword_run, "_MARGIN", 0.3)
+    monkeypatch.setattr(subword_model, "_MARGIN", 0.3)
     run = run_subword(prefix, order=3, generations=2, trajectories=1, seed=3, subword=SubwordSettings("bpe", 600))
     assert run.timings["sample_redraws"] >= 2
     assert np.all(run.per_trajectory("tokens") == prefix.num_tokens)

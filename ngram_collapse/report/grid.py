@@ -18,7 +18,8 @@ from ..experiment import RunSettings, run_experiment, write_run
 from ..output import atomic_file, claim, locked, remove_stale, slug
 from ..pool import run_unordered
 from ..results import FILES, Results, write_csv, write_json
-from ..subword_run import SubwordSettings, reading_options, run_subword
+from ..subword_model import SubwordSettings
+from ..subword_run import reading_options, run_subword
 from . import cluster
 from .analysis import CELLS_HEADER, cell_row, read_cell
 from .page import render_report
