@@ -77,12 +77,21 @@ def _add_overwrite(p: argparse.ArgumentParser) -> None:
 
 
 def _add_corpus_options(p: argparse.ArgumentParser) -> None:
-    """How a corpus is read (every option but ``--corpus`` itself); see :func:`_corpus_options`."""
+    """How a corpus is read and tokenized (every option but ``--corpus`` itself); see :func:`_corpus_options`."""
+    from .subword import DEFAULT_VOCAB_SIZE, KINDS
+    from .subword_model import POLICIES
     from .tokenize import SEGMENTS, TOKENIZERS
 
     p.add_argument("--data-dir", help="where registered corpora live (default $NGRAM_COLLAPSE_DATA)")
     p.add_argument("--max-words", type=_int, help="keep only the first W words")
-    p.add_argument("--tokenizer", choices=TOKENIZERS, default="whitespace", help="default: whitespace")
+    p.add_argument("--tokenizer", choices=TOKENIZERS + KINDS, default="whitespace",
+                   help="words (default: whitespace), or bpe: subword tokens of a byte-pair encoding learned from "
+                   "the white-space normalised text, the n-gram model runs on them")
+    p.add_argument("--subword-vocab-size", type=_int, metavar="V",
+                   help=f"bpe: tokens to learn (default {DEFAULT_VOCAB_SIZE})")
+    p.add_argument("--tokenizer-policy", choices=POLICIES,
+                   help="bpe: retrain the tokenizer on every generation's text (retrained, the default) or keep "
+                   "generation 0's (frozen)")
     p.add_argument("--lowercase", action="store_true", help="lower-case the text first")
     p.add_argument("--segment", choices=SEGMENTS, default="line",
                    help="one sequence per line (default) or per sentence (NLTK Punkt)")
@@ -91,9 +100,16 @@ def _add_corpus_options(p: argparse.ArgumentParser) -> None:
 
 
 def _corpus_options(args: argparse.Namespace) -> dict[str, object]:
-    """The keyword arguments of :func:`ngram_collapse.corpus.load_sequences` (but the spec)."""
-    return {"tokenizer": args.tokenizer, "lowercase": args.lowercase, "segment": args.segment,
-            "max_words": args.max_words, "data_dir": args.data_dir, "encoding_errors": args.encoding_errors}
+    """The keyword arguments of :func:`ngram_collapse.corpus.load_sequences` (but the spec) and, for
+    a subword tokenizer, its settings (validated, defaults filled in; see
+    :meth:`ngram_collapse.subword_model.SubwordSettings.from_options`)."""
+    from .subword_model import SubwordSettings
+
+    options = {"tokenizer": args.tokenizer, "lowercase": args.lowercase, "segment": args.segment,
+               "max_words": args.max_words, "data_dir": args.data_dir, "encoding_errors": args.encoding_errors}
+    subword = SubwordSettings.from_options({**options, "subword_vocab_size": args.subword_vocab_size,
+                                            "tokenizer_policy": args.tokenizer_policy})
+    return {**options, **(subword.config() if subword else {})}
 
 
 def default_out(*parts: object) -> Path:
@@ -130,6 +146,8 @@ def _run_parser(commands: argparse._SubParsersAction) -> None:
                    "as wikitext-2:valid): every generation's perplexity on it and its OOV rate")
     p.add_argument("--jobs", type=_int, default=1, help="local processes (default 1)")
     p.add_argument("--no-plot", action="store_true", help="do not write survival.png (and perplexity.png)")
+    p.add_argument("--keep-text", action="store_true",
+                   help="bpe: write every generation's training text (text.csv)")
     _add_common(p, generations=10, trajectories=5)
     _add_overwrite(p)
     p.set_defaults(command=run_command)
@@ -186,29 +204,46 @@ def run_command(args: argparse.Namespace) -> int:
     from .settings import RunSettings
     from .output import claim, format_table
     from .results import is_results
+    from .subword_model import SubwordSettings
+    from .subword_run import reading_options, run_subword
 
     settings = RunSettings(order=args.order, generations=args.generations, trajectories=args.trajectories,
                            sampling=args.sampling, seed=args.seed, workflow=args.workflow,
                            real_fraction=args.real_fraction, temperature=args.temperature, top_k=args.top_k,
                            top_p=args.top_p, estimator=args.estimator, **_estimator_options(args))
-    corpus = DEFAULT_CORPUS if args.corpus is None else args.corpus
-    out = Path(args.out) if args.out else default_out(corpus, f"n{args.order}", args.sampling)
-    claim(out, lambda folder: is_results(folder, {"ngram"}), args.overwrite,
-          protect=[Path(spec) for spec in (args.corpus, args.eval_corpus) if spec])
     options = _corpus_options(args)
+    subword = SubwordSettings.from_options(options)
+    if args.keep_text and subword is None:
+        raise InputError("keep_text applies to a subword run (tokenizer bpe): a word-level run's text is its "
+                         "corpus's words", "keep_text")
+    if subword is not None and (args.eval_corpus is not None or settings.estimator != "mle"):
+        raise InputError("tokenizer bpe runs maximum-likelihood models of subwords: --estimator and --eval-corpus "
+                         "apply to word-level runs", "tokenizer")
+    corpus = DEFAULT_CORPUS if args.corpus is None else args.corpus
+    out = Path(args.out) if args.out else default_out(corpus, *([subword.tokenizer] if subword else []),
+                                                      f"n{args.order}", args.sampling)
+    claim(out, lambda folder: is_results(folder, {"ngram", "subword"}), args.overwrite,
+          protect=[Path(spec) for spec in (args.corpus, args.eval_corpus) if spec])
     start = time.perf_counter()
-    data = load_sequences(args.corpus, progress=not args.quiet, **options)
+    data = load_sequences(args.corpus, progress=not args.quiet, **reading_options(options))
     heldout = None if args.eval_corpus is None else _load_heldout(args.eval_corpus, options)
     reading = time.perf_counter() - start
     about = {"corpus": corpus, **{k: v for k, v in options.items() if k != "data_dir"}, "eval_corpus": args.eval_corpus}
-    results = run_experiment(data, settings, heldout=heldout, jobs=args.jobs, progress=not args.quiet, about=about)
+    if subword is None:
+        results = run_experiment(data, settings, heldout=heldout, jobs=args.jobs, progress=not args.quiet, about=about)
+    else:
+        results = run_subword(data, settings, subword, jobs=args.jobs, progress=not args.quiet, about=about,
+                              keep_text=args.keep_text)
     results.timings = {"reading_seconds": reading, **results.timings}
     write_run(results, out, plot=not args.no_plot)
     first = results.generations[0]
     regime = "" if args.workflow == "replace" else f", workflow {args.workflow}"
-    print(f"{corpus}: {round(first['tokens_mean'])} words, {round(first['distinct_mean'])} distinct; "
+    tokens = "" if subword is None else (f"; {subword.tokenizer.upper()} {subword.subword_vocab_size} tokens "
+                                         f"({subword.tokenizer_policy}): {round(first['subword_tokens_mean'])} subwords")
+    print(f"{corpus}: {round(first['tokens_mean'])} words, {round(first['distinct_mean'])} distinct{tokens}; "
           f"order {args.order}, {args.sampling} sampling{regime}, {args.trajectories} trajectories")
-    print(format_table(*_survival_table(results.generations)))
+    table = _survival_table(results.generations) if subword is None else _subword_table(results.generations)
+    print(format_table(*table))
     if heldout is not None:
         print(f"perplexity on {args.eval_corpus} ({heldout.num_tokens} words): {_scorer(settings)}")
         print(format_table(["k", "perplexity", "sd", "held-out OOV rate"],
@@ -248,6 +283,22 @@ def _survival_table(rows: list[dict]) -> tuple[list[str], list[list]]:
     return header, [[r["generation"], round(r["distinct_mean"], 1),
                      None if r["distinct_std"] is None else round(r["distinct_std"], 1),
                      r["distinct_mean"] / m] + [r[t] / m for t in theory] for r in rows]
+
+
+def _subword_table(rows: list[dict]) -> tuple[list[str], list[list]]:
+    """Header and rows of the per-generation table printed by a subword run: the original words still
+    present (mean, sd, fraction) beside the word-level theory as fractions, invented words (in the text,
+    seen so far), distinct subword types, the vocabulary overlap with generation 0 and subwords per word."""
+    m = rows[0]["original_words_mean"]
+    theory = [t for t in ("expected", "bound_lower", "bound_upper", "predicted") if t in rows[0]]
+    header = (["k", "original", "sd", "fraction"] + [f"{t} fraction" for t in theory]
+              + ["novel", "novel seen", "subword types", "overlap", "subwords/word"])
+    return header, [[r["generation"], round(r["original_words_mean"], 1),
+                     None if r["original_words_std"] is None else round(r["original_words_std"], 1),
+                     r["original_words_mean"] / m] + [r[t] / m for t in theory]
+                    + [round(r["novel_words_mean"], 1), round(r["novel_seen_mean"], 1),
+                       round(r["distinct_subwords_mean"], 1), r["vocabulary_overlap_mean"], r["subwords_per_word_mean"]]
+                    for r in rows]
 
 
 # ----------------------------------------------------------------------------------------- simulate

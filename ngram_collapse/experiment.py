@@ -222,12 +222,14 @@ def _results(data: Sequences, units: WordUnits, settings: RunSettings, done: lis
                          **theory(units, settings)})
     forgotten = np.stack([t.forgotten.forgotten_at for t in done], axis=1)
     returned = np.stack([t.forgotten.returned_at for t in done], axis=1)
-    words = Table(WORDS_HEADER, functools.partial(_word_rows, list(data.vocab.words), units, forgotten, returned))
+    words = Table(WORDS_HEADER, functools.partial(word_rows, list(data.vocab.words), units, forgotten, returned))
     return Results("ngram", config, summary_rows, trajectory_columns(**measured), timings, tables={"words": words})
 
 
-def _word_rows(vocab: list[str], units: WordUnits, forgotten: NDArray[np.int32], returned: NDArray[np.int32]):
-    """Rows of ``words.csv``: one per word of the original vocabulary and trajectory (word by word,
+def word_rows(vocab: list[str], units: WordUnits, forgotten: NDArray[np.int32], returned: NDArray[np.int32]):
+    """Rows of ``words.csv`` (shared by n-gram and subword runs). ``forgotten`` and ``returned`` have
+    shape (vocabulary, trajectories), -1 for never; ``units`` is the run's
+    :class:`~ngram_collapse.orders.WordUnits`. One row per word of the original vocabulary and trajectory (word by word,
     trajectories in order): its count, ``forgotten_at`` (the first generation the word is absent from
     the training data) and ``returned_at`` (the first generation after that in which it is present
     again: only where real data or smoothing bring words back), each ``""`` if it never happened; its
@@ -244,10 +246,10 @@ def _word_rows(vocab: list[str], units: WordUnits, forgotten: NDArray[np.int32],
 def write_run(results: Results, out: Path, plot: bool = True) -> None:
     """Write a run's files into the folder ``out``, whole or not at all: the results
     (:func:`ngram_collapse.results.write`) and, if ``plot``, ``survival.png`` and, with held-out text,
-    ``perplexity.png``. Used by the single run and by every cell of a report."""
-    from .plot import plot_perplexity, plot_survival
+    ``perplexity.png``. Used by the single run and by every cell of a report (n-gram and subword runs)."""
+    from .plot import plot_perplexity, plot_run
 
-    figures = {"survival.png": lambda path: plot_survival(results, path)}
+    figures = {"survival.png": lambda path: plot_run(results, path)}
     if "perplexity" in results.trajectories:
         figures["perplexity.png"] = lambda path: plot_perplexity(results, path)
     write(results, out, figures if plot else {})

@@ -28,7 +28,7 @@ import numpy as np
 
 from . import checks
 from .decoding import Decoding
-from .workflows import SAMPLING_SCHEMES, Regime, Workflow, next_size
+from .workflows import SAMPLING_SCHEMES, Regime, Workflow
 
 D = TypeVar("D")
 

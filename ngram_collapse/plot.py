@@ -42,6 +42,8 @@ def label(results: Results) -> str:
         "gaussian": lambda: f"Gaussian n={c['n']}, mu0={c['mu0']:g}, sigma0={c['sigma0']:g}",
         "gmm": lambda: f"symmetric GMM ({c['estimator']}) n={c['n']}, mu0={c['mu0']:g}, sigma0={c['sigma0']:g}",
         "ngram": lambda: f"{c.get('corpus', 'corpus')}: order {c['order']}, {c['sampling']} sampling",
+        "subword": lambda: f"{c.get('corpus', 'corpus')}: order {c['order']}, {c['sampling']} sampling,\n"
+                           f"{c['tokenizer'].upper()} {c['subword_vocab_size']} tokens, {c['tokenizer_policy']}",
     }[results.kind]()
 
 
@@ -127,14 +129,26 @@ def plot_survival(runs: Results | Sequence[Results], path: Path) -> None:
     plt.close(fig)
 
 
+def survivors(results: Results) -> str:
+    """The summary key of the original words still present, the curve the theory is about:
+    ``distinct_mean``, or ``original_words_mean`` for a subword run (whose text also holds invented words)."""
+    return "original_words_mean" if results.kind == "subword" else "distinct_mean"
+
+
 def draw_survival(ax: Any, results: Results) -> None:
-    """Draw :func:`plot_survival`'s content (simulation mean +- sd and the theory) on ``ax``."""
-    m = results.generations[0]["distinct_mean"]
+    """Draw :func:`plot_survival`'s content (simulation mean +- sd and the theory) on ``ax``; for a
+    subword run, the original words still present against the word-level theory, and dotted, every
+    distinct word of the text (invented ones too)."""
+    key = survivors(results)
+    m = results.generations[0][key]
     k = results.column("generation")
-    std = results.column("distinct_std")
-    ax.errorbar(k, results.column("distinct_mean") / m, yerr=None if np.isnan(std).all() else std / m,
+    std = results.column(key.replace("_mean", "_std"))
+    what = "original words, " if results.kind == "subword" else ""
+    ax.errorbar(k, results.column(key) / m, yerr=None if np.isnan(std).all() else std / m,
                 fmt="o", ms=5, capsize=3, color="tab:blue", alpha=0.8,
-                label=f"simulation ({results.config['trajectories']} trajectories, mean ± sd)")
+                label=f"simulation ({what}{results.config['trajectories']} trajectories, mean ± sd)")
+    if results.kind == "subword":
+        ax.plot(k, results.column("distinct_mean") / m, ":", color="tab:blue", label="every distinct word (invented too)")
     curves = {"expected": ("Corollary 2 (exact at order 1)", {"color": "black", "linestyle": "--"}),
               "bound_lower": ("Corollary 1 lower bound", _THEORY_STYLES["bound_lower"][1]),
               "bound_upper": ("Corollary 1 upper bound", _THEORY_STYLES["bound_upper"][1]),
@@ -178,3 +192,44 @@ def draw_perplexity(ax: Any, results: Results) -> None:
     ax.set_title(f"{label(results)}, {c.get('estimator', 'mle')}; held-out: {c.get('eval_corpus')}", fontsize=9)
     lines = ax.get_legend_handles_labels()[0] + oov.get_legend_handles_labels()[0]
     ax.legend(lines, [line.get_label() for line in lines], fontsize=8)
+
+
+def draw_novel(ax: Any, results: Results) -> None:
+    """Invented words of a subword run against k: those in generation k's text, and every one seen
+    in generations 1..k (means over trajectories)."""
+    k = results.column("generation")
+    ax.plot(k, results.column("novel_words_mean"), "o-", ms=4, label="in generation k's text")
+    ax.plot(k, results.column("novel_seen_mean"), "s--", ms=4, label="seen in generations 1..k")
+    ax.set(xlabel="generation k", ylabel="distinct invented words (mean)")
+    ax.set_title(label(results), fontsize=9)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+
+
+def draw_drift(ax: Any, results: Results) -> None:
+    """Tokenizer drift of a subword run against k: the Jaccard overlap of generation k's learned
+    vocabulary with generation 0's (means over trajectories); the legend gives the mean subword
+    tokens per word at k = 0 and K."""
+    k = results.column("generation")
+    per_word = results.column("subwords_per_word_mean")
+    ax.plot(k, results.column("vocabulary_overlap_mean"), "o-", ms=4, color="tab:purple",
+            label=f"overlap with k = 0 (subwords per word {per_word[0]:.3f} -> {per_word[-1]:.3f})")
+    ax.set(xlabel="generation k", ylabel="Jaccard overlap of learned vocabularies", ylim=(0, 1.02))
+    ax.set_title(label(results), fontsize=9)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="lower left")
+
+
+def plot_run(results: Results, path: Path) -> None:
+    """The figure of a run: :func:`plot_survival` for an n-gram run; for a subword run three panels,
+    word survival against the word-level theory, invented words and tokenizer drift."""
+    if results.kind != "subword":
+        plot_survival(results, path)
+        return
+    plt = _pyplot()
+    fig, axes = plt.subplots(1, 3, figsize=(18, 4), dpi=120)
+    for ax, draw in zip(axes, (draw_survival, draw_novel, draw_drift)):
+        draw(ax, results)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)

@@ -2,11 +2,12 @@
 
 A results folder holds
 
-* ``summary.json``: ``kind`` (``ngram``, ``bernoulli``, ``poisson``, ``zipf``, ``gaussian``, ``gmm``),
+* ``summary.json``: ``kind`` (``ngram``, ``subword``, ``bernoulli``, ``poisson``, ``zipf``, ``gaussian``, ``gmm``),
   ``config`` (every setting that determines the numbers), ``versions``, ``timings`` and
   ``generations``: one row per generation k = 0..K of means over trajectories and the theory;
 * ``generations.csv``: one row per trajectory and generation, what that trajectory measured;
-* the kind's other tables (``words.csv`` for n-gram runs) and figures.
+* the kind's other tables (``words.csv`` for n-gram runs; ``novel_words.csv`` and, if asked,
+  ``text.csv`` for subword runs) and figures.
 
 :func:`write` writes a :class:`Results` whole or not at all; :func:`read` reads a folder back, and
 :func:`frame` gives any of its tables as a pandas DataFrame in one call.
@@ -32,6 +33,7 @@ TOP_LEVEL = ("kind", "config", "versions", "timings", "generations")
 #: every file a results folder of each kind may hold (what :func:`write` may write there)
 FILES: dict[str, frozenset[str]] = {kind: frozenset({SUMMARY, GENERATIONS, *names}) for kind, names in {
     "ngram": {"words.csv", "survival.png", "perplexity.png"},
+    "subword": {"words.csv", "novel_words.csv", "text.csv", "survival.png"},
     "bernoulli": {"survival.png"},
     "poisson": {"survival.png"},
     "zipf": {"survival.png"},
@@ -69,14 +71,15 @@ class Results:
     """Everything one command measured, in the one results format.
 
     Attributes:
-        kind: what was run (``ngram``, ``bernoulli``, ``poisson``, ``zipf``, ``gaussian``, ``gmm``).
+        kind: what was run (``ngram``, ``subword``, ``bernoulli``, ``poisson``, ``zipf``, ``gaussian``, ``gmm``).
         config: the settings that determine the numbers (JSON values).
         generations: rows k = 0..K: ``generation`` and the kind's means and theory (``summary.json``).
         trajectories: the columns of ``generations.csv``, each of shape (T (K+1),): ``trajectory``,
             ``generation`` (trajectory-major), then the kind's measurements.
         timings: seconds spent, by step.
         versions: of Python and the packages (:func:`versions`).
-        tables: other CSV tables by file stem (``words`` for n-gram runs).
+        tables: other CSV tables by file stem (``words`` for n-gram runs; ``words``, ``novel_words``
+            and ``text`` for subword runs).
     """
 
     kind: str

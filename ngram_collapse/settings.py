@@ -26,7 +26,7 @@ class RunSettings:
         generations: K >= 0 retraining rounds.
         trajectories: T >= 1 independent trajectories.
         sampling: ``multinomial`` (Corollary 1) or ``poisson`` (Corollary 2); see
-            :func:`ngram_collapse.loop.next_size`.
+            :func:`ngram_collapse.workflows.next_size`.
         seed: the root seed (see :mod:`ngram_collapse.seeding`); trajectory t draws from its t-th child.
         workflow, real_fraction: what each generation is trained on (:mod:`ngram_collapse.workflows`).
         temperature, top_k, top_p: how the models are sampled (:mod:`ngram_collapse.decoding`; the

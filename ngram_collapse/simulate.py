@@ -24,13 +24,10 @@ command line builds its options from :data:`SIMULATIONS`.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-import numpy as np
-from numpy.typing import NDArray
 
 from . import checks, seeding
 from .continuous import ESTIMATORS, simulate_gaussian, simulate_gmm

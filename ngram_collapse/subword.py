@@ -87,16 +87,16 @@ class SubwordTokenizer:
         source of run-to-run differences, subword prefixes and suffixes, is not used here.
 
         Raises:
-            InputError: the text has no words; it has more distinct characters than ``vocab_size``;
-                or (unless ``allow_smaller``) it is too small to give ``vocab_size`` tokens, that is,
-                every word is one token before the vocabulary is full. The message says which size
-                would do.
+            InputError: the text has no words (about ``lines``); it has more distinct characters than
+                ``vocab_size``; or (unless ``allow_smaller``) it is too small to give ``vocab_size``
+                tokens, that is, every word is one token before the vocabulary is full (both about
+                ``vocab_size``: the message says which size would do).
         """
         from tokenizers import Tokenizer, models, pre_tokenizers, trainers
 
         text = normalize(lines)
         if not text:
-            raise InputError("lines: no words to train the tokenizer on (empty after white-space normalisation)")
+            raise InputError("lines: no words to train the tokenizer on (empty after white-space normalisation)", "lines")
         marker = _pick_marker(text)
         tokenizer = Tokenizer(models.BPE())
         tokenizer.pre_tokenizer = pre_tokenizers.Metaspace(replacement=marker, prepend_scheme="always", split=True)
@@ -106,10 +106,11 @@ class SubwordTokenizer:
         learned = len(by_id)
         if learned > self.vocab_size:  # the trainer keeps every character, whatever vocab_size says
             raise InputError(f"vocab_size={self.vocab_size} is smaller than the alphabet of the text "
-                             f"({learned} distinct characters with the word-start marker); choose vocab_size >= {learned}")
+                             f"({learned} distinct characters with the word-start marker): it must be at least {learned}",
+                             "vocab_size")
         if learned < self.vocab_size and not self.allow_smaller:
-            raise InputError(f"lines: the text is too small for vocab_size={self.vocab_size}: BPE learns at most "
-                             f"{learned} tokens from it (every word is then one token); choose vocab_size <= {learned}")
+            raise InputError(f"vocab_size={self.vocab_size} is too large for the text: BPE learns at most {learned} "
+                             f"tokens from it (every word is then one token): it must be at most {learned}", "vocab_size")
         tokens = [""] * learned
         for token, i in by_id.items():
             tokens[i] = token

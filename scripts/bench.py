@@ -1,7 +1,7 @@
 """Benchmarks: this project's runs beside notebook-style loops, measured in the same run.
 
-    python scripts/bench.py [--only ngram,longline,smoothing,bernoulli,poisson,continuous,scale] [--scale]
-                            [--notebook-trajectories 250] [--repeats 3]
+    python scripts/bench.py [--only ngram,longline,smoothing,bernoulli,poisson,continuous,subword,scale] [--scale]
+                            [--notebook-trajectories 250] [--repeats 3] [--subword-run 10x5]
 
 Each section is a function registered in SECTIONS that prints its own results. The notebook-style
 baseline mirrors the authors' parametric notebook (REFERENCE.md): one trajectory and one generation at
@@ -576,6 +576,54 @@ def bench_continuous(args: argparse.Namespace) -> None:
     print(format_table(_HEADER, rows))
 
 
+@section("subword")
+def bench_subword(args: argparse.Namespace) -> None:
+    """Subword runs (--tokenizer bpe) on wikitext-2/train.txt, order 3, 8,000 BPE tokens: one generation
+    (fit generation 1's text, sample the corpus's number of words from it) split by stage, best of
+    ``--subword-repeats`` per stage, retrained and frozen, beside a word-level order-3 generation measured
+    in the same run; then a whole retrained run (``--subword-run``, default 10 generations x 5
+    trajectories) on ``--subword-jobs`` processes, with its timings (stages summed over processes)."""
+    import copy
+
+    from ngram_collapse.corpus import load_sequences
+    from ngram_collapse.ngram import NgramModel
+    from ngram_collapse.subword_model import Stopwatch, SubwordNgram, SubwordSettings
+    from ngram_collapse.subword_run import STAGES, reading_options, run_subword
+
+    data = load_sequences("wikitext-2", data_dir=args.data_dir, **reading_options({"tokenizer": "bpe"}))
+    rng = np.random.default_rng(0)
+    word = min(_timed(lambda: NgramModel(3).fit(data).sample(data.num_tokens, rng)) for _ in range(args.subword_repeats))
+    columns = {}
+    for policy in ("retrained", "frozen"):
+        first = SubwordNgram(3, SubwordSettings("bpe", 8000, policy), data.vocab).fit(data)
+        text = first.sample(data.num_tokens, rng)  # generation 1's text
+        best = dict.fromkeys(STAGES[:-1], np.inf)
+        for _ in range(args.subword_repeats):
+            model = copy.copy(first)
+            model.stopwatch = Stopwatch()
+            model.fit(text).sample(data.num_tokens, rng)
+            best = {stage: min(best[stage], model.stopwatch.seconds[stage]) for stage in best}
+        columns[policy] = best
+    rows = [[stage.replace("_", " "), f"{columns['retrained'][stage]:.3f}", f"{columns['frozen'][stage]:.3f}"]
+            for stage in STAGES[:-1]]
+    totals = {policy: sum(best.values()) for policy, best in columns.items()}
+    rows.append(["one generation", f"{totals['retrained']:.3f}", f"{totals['frozen']:.3f}"])
+    rows.append(["in word-level order-3 generations", f"{totals['retrained'] / word:.1f}", f"{totals['frozen'] / word:.1f}"])
+    print(f"== subword (wikitext-2/train.txt: {data.num_tokens:,} words, order 3, BPE 8000; best of "
+          f"{args.subword_repeats} per stage; a word-level order-3 generation: {word:.3f} s)")
+    print(format_table(["stage", "retrained s", "frozen s"], rows))
+    generations, trajectories = args.subword_run
+    start = time.perf_counter()
+    run = run_subword(data, order=3, generations=generations, trajectories=trajectories, seed=0,
+                      jobs=args.subword_jobs, subword=SubwordSettings("bpe", 8000, "retrained"))
+    total = time.perf_counter() - start
+    split = ", ".join(f"{stage.replace('_', ' ')} {run.timings[f'{stage}_seconds']:.1f} s" for stage in STAGES)
+    print(f"retrained run, {generations} generations x {trajectories} trajectories, {args.subword_jobs} processes: "
+          f"{total:.1f} s wall "
+          f"(generation 0 {run.timings['generation0_seconds']:.1f} s; summed over processes: {split}; "
+          f"{run.timings['sample_redraws']} redraws)")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--notebook-trajectories", type=int, default=250,
@@ -594,6 +642,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scale", action="store_true",
                         help="also run the scale section (a 100M-word corpus: minutes and about 3 GB; "
                              "not part of the default set)")
+    parser.add_argument("--subword-repeats", type=int, default=3,
+                        help="subword: repeats of one generation, the best of which is shown per stage (default 3)")
+    parser.add_argument("--subword-run", type=lambda s: tuple(int(x) for x in s.split("x")), default=(10, 5),
+                        metavar="GxT", help="subword: generations x trajectories of the whole retrained run (default 10x5)")
+    parser.add_argument("--subword-jobs", type=int, default=2,
+                        help="subword: processes of the whole retrained run (default 2)")
     args, names = parse(parser, argv, SECTIONS, "sections")
     if not args.only:
         names = [name for name in names if name != "scale"] + (["scale"] if args.scale else [])

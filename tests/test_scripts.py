@@ -110,7 +110,7 @@ def test_bench_continuous_section(monkeypatch, capsys):
 
 def test_bench_sections_selectable(capsys):
     bench = load("bench")
-    assert {"ngram", "bernoulli", "poisson", "continuous"} <= set(bench.SECTIONS)
+    assert {"ngram", "bernoulli", "poisson", "continuous", "subword"} <= set(bench.SECTIONS)
     with pytest.raises(SystemExit):
         bench.main(["--only", "nope"])
 
@@ -146,3 +146,11 @@ def test_longline_section_runs(capsys, data_dir):
     out = capsys.readouterr().out
     rows = [line.split()[0] for line in out.splitlines() if "lines " in line or "one line " in line]
     assert "5,126,150 words" in out and rows[1:] == ["3", "3", "8", "8"]
+def test_bench_subword_section_runs(capsys, data_dir):
+    """The subword section on the real corpus, one repeat per stage and a 1 x 1 run."""
+    bench = load("bench")
+    assert bench.main(["--only", "subword", "--subword-repeats", "1", "--subword-run", "1x1", "--subword-jobs", "1",
+                       "--data-dir", str(data_dir)]) == 0
+    out = capsys.readouterr().out
+    assert "512,615 words" in out and "one generation" in out
+    assert "retrained run, 1 generations x 1 trajectories, 1 processes" in out

@@ -17,6 +17,7 @@ from numpy.typing import NDArray
 
 from .. import bounds, results
 from ..errors import InputError
+from ..plot import survivors
 from ..results import Results
 
 #: counts 1..EXACT_COUNTS get a bucket each; larger counts share log-spaced buckets
@@ -214,14 +215,17 @@ def chosen_generations(generations: int) -> list[int]:
 def cell_row(data: CellData) -> dict[str, Any]:
     """The ``cells.csv`` row of a cell. ``theory_final_fraction`` is sum_i [1 - exp(-c_i g_K)] / m:
     Corollary 2's exact expectation (Poisson) or Corollary 1's lower bound (multinomial) of the
-    paper's workflow (``replace``), whatever the cell's workflow, as the baseline it is compared to."""
+    paper's workflow (``replace``), whatever the cell's workflow, as the baseline it is compared to.
+    ``final_distinct_fraction`` counts the original words still present (a subword run's invented
+    words are not among them)."""
     config = data.results.config
-    m = data.results.generations[0]["distinct_mean"]
+    key = survivors(data.results)
+    m = data.results.generations[0][key]
     final = data.results.generations[-1]
     slope, _ = data.forget_fit
     return {"corpus": config["corpus"], "order": config["order"], "sampling": config["sampling"],
             "trajectories": config["trajectories"], "generations": data.generations,
-            "vocab_size": int(m), "final_distinct_fraction": final["distinct_mean"] / m,
+            "vocab_size": int(m), "final_distinct_fraction": final[key] / m,
             "theory_final_fraction": float(bounds.corollary2_expected_distinct(data.counts, data.generations)) / m,
             "forget_slope": "" if np.isnan(slope) else slope,
             **{name: "" if config.get(name) is None else config[name]

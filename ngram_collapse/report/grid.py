@@ -19,6 +19,8 @@ from ..settings import RunSettings
 from ..output import atomic_file, claim, locked, remove_stale, slug
 from ..pool import run_unordered
 from ..results import FILES, Results, write_csv, write_json
+from ..subword_model import SubwordSettings
+from ..subword_run import reading_options, run_subword
 from . import cluster
 from .analysis import CELLS_HEADER, cell_row, read_cell
 from .page import render_report
@@ -86,11 +88,13 @@ class Settings:
         seed: the report's root seed; cell c draws from ``seeding.derive(seed, c.key)``, a function of
             the two only, so results do not depend on jobs, scheduler or the order cells run in.
         corpus_options: keyword arguments of :func:`ngram_collapse.corpus.load_sequences`
-            (tokenizer, lowercase, segment, max_words, data_dir, encoding_errors).
+            (tokenizer, lowercase, segment, max_words, data_dir, encoding_errors) and, with a
+            subword tokenizer, its settings (subword_vocab_size, tokenizer_policy): every cell is
+            then a subword run (:func:`ngram_collapse.subword_run.run_subword`).
         run_options: RunSettings fields every cell shares: ``gamma``, ``discount``,
             ``unigram_floor``, ``vocabulary``, ``eval_estimator`` (``gamma`` and ``unigram_floor``
             reach only the cells of their estimator).
-        eval_corpus: held-out text every cell is evaluated on, or None.
+        eval_corpus: held-out text every cell is evaluated on, or None (word-level cells only).
     """
 
     generations: int = 10
@@ -171,8 +175,12 @@ def _load(spec: str, options: tuple[tuple[str, Any], ...], full: bool = False):
 
 def run_cell(cell: Cell, settings: Settings, jobs: int = 1, progress: bool = False) -> Results:
     """Run one cell (module level, so local processes and Dask workers can run it)."""
-    options = tuple(sorted(settings.corpus_options.items()))
+    options = tuple(sorted(reading_options(settings.corpus_options).items()))
     data = _load(cell.corpus, options)
+    subword = SubwordSettings.from_options(settings.corpus_options)
+    if subword is not None:
+        return run_subword(data, settings.run_settings(cell), subword, jobs=jobs, progress=progress,
+                           about=settings.about(cell))
     heldout = None if settings.eval_corpus is None else _load(settings.eval_corpus, options, full=True)
     return run_experiment(data, settings.run_settings(cell), heldout=heldout, jobs=jobs, progress=progress,
                           about=settings.about(cell))
@@ -193,7 +201,7 @@ def is_finished(folder: Path, cell: Cell, settings: Settings) -> bool:
     """
     if not folder.exists():
         return False
-    if not folder.is_dir() or not {p.name for p in folder.iterdir()} <= FILES["ngram"]:
+    if not folder.is_dir() or not {p.name for p in folder.iterdir()} <= FILES["ngram"] | FILES["subword"]:
         raise InputError(f"{folder} holds files this tool did not write; move them or choose another out folder")
     try:
         found = read_cell(folder).results.config

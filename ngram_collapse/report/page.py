@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from ..plot import _pyplot, draw_perplexity, draw_survival, label
+from ..plot import _pyplot, draw_drift, draw_novel, draw_perplexity, draw_survival, label, survivors
 from .analysis import CellData, chosen_generations, regime_label, survival_by_count
 
 _PANEL = (4.6, 3.4)  # inches per cell panel
@@ -48,6 +48,15 @@ def _draw_distinct(ax: Any, cell: CellData) -> None:
     draw_survival(ax, cell.results)
     ax.set_title(_title(cell), fontsize=9)
     ax.legend(fontsize=6)
+
+
+def _draw_novel(ax: Any, cell: CellData) -> None:
+    draw_novel(ax, cell.results)
+    ax.legend(fontsize=6)
+
+
+def _draw_drift(ax: Any, cell: CellData) -> None:
+    draw_drift(ax, cell.results)
 
 
 def _draw_survival_vs_count(ax: Any, cell: CellData) -> None:
@@ -109,9 +118,9 @@ def _draw_regimes(ax: Any, group: Sequence[CellData]) -> None:
     scheme, each regime's theory dashed in its colour."""
     for i, cell in enumerate(group):
         run = cell.results
-        m = run.generations[0]["distinct_mean"]
+        m = run.generations[0][survivors(run)]
         k = run.column("generation")
-        ax.plot(k, run.column("distinct_mean") / m, "o-", ms=3, color=f"C{i}", label=regime_label(run.config))
+        ax.plot(k, run.column(survivors(run)) / m, "o-", ms=3, color=f"C{i}", label=regime_label(run.config))
         theory = next((key for key in _REGIME_THEORY if key in run.generations[0]), None)
         if theory is not None:
             ax.plot(k, run.column(theory) / m, "--", color=f"C{i}", linewidth=1)
@@ -176,17 +185,22 @@ p.note { max-width: 60em; }
 def render_report(data: Sequence[CellData], rows: Sequence[dict[str, Any]]) -> str:
     """The report page: distinct words per generation against the theory, survival against
     original count with 1 - exp(-c g_k) (Corollary 2), median time to forget with the linear law
-    2c / ln 2, and the table of cells (``rows`` as in ``cells.csv``)."""
+    2c / ln 2, and the table of cells (``rows`` as in ``cells.csv``); for subword cells also the
+    invented words and the tokenizer drift per generation."""
     if not data:
         raise ValueError("a report needs at least one cell")
     config = data[0].results.config
     seed = config["seed"]["entropy"] if isinstance(config["seed"], dict) else config["seed"]
+    subword = [cell for cell in data if cell.results.kind == "subword"]
     sections: list[tuple[str, str, Callable[[Any, Any], None], Sequence[Any]]] = [
         ("Distinct words per generation",
          "Mean ± sd over trajectories of the distinct words still present, as a fraction of the "
          "original vocabulary, against Corollary 2's exact expectation (Poisson sampling) or "
          "Corollary 1's bounds (multinomial sampling), the prediction from effective counts at every order "
-         "and the sequence-level limit (docs/theory.md §11).", _draw_distinct, data),
+         "and the sequence-level limit (docs/theory.md §11)." + (
+             " Subword cells: the original words still present, against the theory of a word-level run of the "
+             "same corpus and settings; dotted, every distinct word of the text, invented ones too "
+             "(docs/theory.md §13)." if subword else ""), _draw_distinct, data),
         ("Survival against original count",
          "Fraction of (word, trajectory) pairs still present at generation k, words grouped by their "
          "count c in the original corpus (one bucket per count up to 10, then log-spaced), ± 2 "
@@ -216,6 +230,16 @@ def render_report(data: Sequence[CellData], rows: Sequence[dict[str, Any]]) -> s
             "has forgotten. A maximum-likelihood run is scored by a smoothed model fitted on the same data "
             "(kneser-ney with the unigram floor by default), a smoothed run by its own model; docs/theory.md §14.",
             lambda ax, cell: draw_perplexity(ax, cell.results), evaluated))
+    if subword:
+        sections[1:1] = [
+            ("Invented words per generation",
+             "Subword cells: distinct words of generation k's text that the original corpus never had (a subword "
+             "model spells words from pieces), and every such word seen in generations 1..k (means over "
+             "trajectories); novel_words.csv in each cell's folder lists them.", _draw_novel, subword),
+            ("Tokenizer drift per generation",
+             "Subword cells: the Jaccard overlap of generation k's learned vocabulary with generation 0's (1 for a "
+             "frozen tokenizer) and the mean subword tokens per word (right axis), means over trajectories.",
+             _draw_drift, subword)]
     regimes = [g for g in _grouped(data, "corpus", "order", "sampling") if len(g) > 1]
     if regimes:
         sections.insert(1, (
