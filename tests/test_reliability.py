@@ -136,6 +136,15 @@ def test_impossible_values_are_one_line_and_nothing_written(argv, parameter, tmp
     assert not out.exists()
 
 
+def test_an_empty_corpus_name_is_one_line(tmp_path, capsys):
+    """Before: --corpus "" read every .txt in the current folder, labelled with the embedded corpus's name."""
+    out = tmp_path / "out"
+    code, _, err = run(["--corpus", "", "--out", out], capsys)
+    assert code == 2 and one_line(err) == ("ngram-collapse: error: corpus is empty: give a file, a folder, a registered "
+                                           "name or hf:PATH:SPLIT (or nothing for the embedded python-docs)")
+    assert not out.exists()
+
+
 def test_a_huge_bernoulli_sample_runs_without_the_exact_chain(tmp_path):
     """Before: simulate bernoulli --n 1e10 exhausted memory building the exact chain."""
     out = tmp_path / "b"
