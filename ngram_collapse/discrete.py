@@ -57,7 +57,8 @@ def batch_states(model: Any, data: Any, size: Any, generations: int, rng: np.ran
 def survival_results(kind: str, config: dict[str, Any], alive: NDArray[Any],
                      columns: dict[str, NDArray[Any]], theory: Mapping[str, NDArray[np.float64] | None]) -> Results:
     """Results whose summary rows are ``survival`` (mean of ``alive``, shape (T, K + 1)) and its
-    ``stderr``, then the ``theory`` columns over k = 0..K; ``columns`` are the per-trajectory states."""
+    ``stderr``, then the ``theory`` columns (and any other summary columns) over k = 0..K; ``columns``
+    are the per-trajectory states."""
     mean, _, stderr = spread(alive)
     summary_rows = rows({"generation": np.arange(alive.shape[1]), "survival": mean, "stderr": stderr, **theory})
     return Results(kind, config, summary_rows, trajectory_columns(**columns))
@@ -203,10 +204,12 @@ def run_zipf(generations: int, trajectories: int, seed: np.random.SeedSequence, 
             finite = np.isfinite(exponents).any(axis=0)
             theory["exponent_mean"] = [float(np.nanmean(exponents[:, i])) if finite[i] else None for i in k]
             theory["exponent_limit"] = regimes.tempered_exponent(a, decoding.temperature, k)
+    means = {f"{name}_mean": measured[name].mean(axis=0)
+             for name in ("sample_distinct_words", "entropy_bits", "tv_from_original")}
     mean, std, _ = spread(distinct)
     config = _config(seed, regime, m=m, a=a, b=b, n=n, sampling=sampling, temperature=decoding.temperature,
                      top_k=decoding.top_k, top_p=decoding.top_p, generations=generations, trajectories=trajectories)
-    results = survival_results("zipf", config, distinct / present, measured, theory)
+    results = survival_results("zipf", config, distinct / present, measured, {**theory, **means})
     for row, distinct_mean, distinct_std in zip(results.generations, mean.tolist(),
                                                 [None] * mean.size if std is None else std.tolist()):
         row.update(distinct_mean=distinct_mean, distinct_std=distinct_std)

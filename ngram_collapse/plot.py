@@ -181,12 +181,12 @@ def draw_perplexity(ax: Any, results: Results) -> None:
     each = results.per_trajectory("perplexity")
     ax.plot(k, np.where(np.isfinite(each), each, np.nan).T, color="tab:blue", alpha=0.25, linewidth=0.8)
     std = results.column("perplexity_std") if "perplexity_std" in results.generations[0] else None
-    ax.errorbar(k, results.column("perplexity"), yerr=std, fmt="o-", ms=4, capsize=3, color="tab:blue",
+    ax.errorbar(k, results.column("perplexity_mean"), yerr=std, fmt="o-", ms=4, capsize=3, color="tab:blue",
                 label="perplexity (mean ± sd)")
     ax.set(xlabel="generation k", ylabel="held-out perplexity")
     ax.grid(alpha=0.3)
     oov = ax.twinx()
-    oov.plot(k, results.column("heldout_oov_rate"), "s--", ms=3, color="tab:red", label="held-out OOV rate")
+    oov.plot(k, results.column("heldout_oov_rate_mean"), "s--", ms=3, color="tab:red", label="held-out OOV rate")
     oov.set_ylabel("share of held-out words forgotten", color="tab:red")
     c = results.config
     ax.set_title(f"{label(results)}, {c.get('estimator', 'mle')}; held-out: {c.get('eval_corpus')}", fontsize=9)

@@ -88,8 +88,8 @@ def run_command(args: argparse.Namespace) -> int:
     if heldout is not None:
         print(f"perplexity on {args.eval_corpus} ({heldout.num_tokens} words): {_scorer(settings)}")
         print(format_table(["k", "perplexity", "sd", "held-out OOV rate"],
-                           [[r["generation"], "inf" if r["perplexity"] is None else r["perplexity"],
-                             r.get("perplexity_std"), r["heldout_oov_rate"]] for r in results.generations]))
+                           [[r["generation"], "inf" if r["perplexity_mean"] is None else r["perplexity_mean"],
+                             r.get("perplexity_std"), r["heldout_oov_rate_mean"]] for r in results.generations]))
     print(f"wrote {out}")
     return 0
 
