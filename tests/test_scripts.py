@@ -1,4 +1,5 @@
-"""Smoke tests of scripts/reproduce_paper.py and scripts/bench.py (speed is measured by bench.py, not here)."""
+"""Smoke tests of scripts/reproduce_paper.py and scripts/bench.py with its sections (scripts/bench_*.py; speed
+is measured by bench.py, not here)."""
 import csv
 import importlib.util
 import sys
@@ -99,9 +100,10 @@ def test_bench_continuous_section(monkeypatch, capsys):
     import dataclasses
 
     bench = load("bench")
-    shrunk = {name: tuple(dataclasses.replace(p, trajectories=20, generations=5) for p in bench.FIGURES[name])
+    parametric = bench.bench_parametric  # the module whose sections bench.main runs
+    shrunk = {name: tuple(dataclasses.replace(p, trajectories=20, generations=5) for p in parametric.FIGURES[name])
               for name in ("fig13", "fig5")}
-    monkeypatch.setattr(bench, "FIGURES", shrunk)
+    monkeypatch.setattr(parametric, "FIGURES", shrunk)
     assert bench.main(["--only", "continuous", "--notebook-trajectories", "3"]) == 0
     rows = [line for line in capsys.readouterr().out.splitlines() if "(5 x 20)" in line]
     assert [row.split()[1] for row in rows] == ["joint-ml", "approx-ml", "n=10"]
@@ -127,16 +129,16 @@ def test_scale_measurements_on_a_small_corpus(tmp_path, data_dir):
     """Reading, one trajectory in a process, and two forked trajectories sharing generation 0 report
     times and memory that make sense: the fork shares the parent's pages (the three processes' summed
     PSS is well below three copies of the parent)."""
-    bench = load("bench")
+    scale = load("bench_scale")
     corpus = tmp_path / "corpus.txt"
     corpus.write_bytes((data_dir / "wikitext-2" / "valid.txt").read_bytes() * 2)
-    read = bench._scale_read(str(corpus), str(tmp_path))
+    read = scale._scale_read(str(corpus), str(tmp_path))
     assert read["words"] == 2 * 213_886 and read["seconds"] > 0 and read["peak_mb"] > 0
-    one = bench._scale_trajectory(str(tmp_path), 3)
-    assert len(one["generations"]) == bench.SCALE_GENERATIONS and one["fit"] > 0
+    one = scale._scale_trajectory(str(tmp_path), 3)
+    assert len(one["generations"]) == scale.SCALE_GENERATIONS and one["fit"] > 0
     assert one["loaded_mb"] <= one["fitted_mb"] <= one["peak_mb"] and one["entries"] > 0
-    two = bench._scale_two_jobs(str(tmp_path), 3)
-    assert [len(w["generations"]) for w in two["workers"]] == [bench.SCALE_GENERATIONS] * 2
+    two = scale._scale_two_jobs(str(tmp_path), 3)
+    assert [len(w["generations"]) for w in two["workers"]] == [scale.SCALE_GENERATIONS] * 2
     assert two["parent_mb"] < two["tree_peak_mb"] < 3 * max(w["peak_mb"] for w in two["workers"])
 
 
@@ -146,6 +148,8 @@ def test_longline_section_runs(capsys, data_dir):
     out = capsys.readouterr().out
     rows = [line.split()[0] for line in out.splitlines() if "lines " in line or "one line " in line]
     assert "5,126,150 words" in out and rows[1:] == ["3", "3", "8", "8"]
+
+
 def test_bench_subword_section_runs(capsys, data_dir):
     """The subword section on the real corpus, one repeat per stage and a 1 x 1 run."""
     bench = load("bench")
