@@ -1,4 +1,4 @@
-"""Smoke tests of scripts/reproduce_paper.py and scripts/bench.py with its sections (scripts/bench_*.py; speed
+"""Smoke tests of scripts/reproduce_paper.py, scripts/predict_orders.py and scripts/bench.py with its sections (scripts/bench_*.py; speed
 is measured by bench.py, not here)."""
 import csv
 import importlib.util
@@ -158,3 +158,25 @@ def test_bench_subword_section_runs(capsys, data_dir):
     out = capsys.readouterr().out
     assert "512,615 words" in out and "one generation" in out
     assert "retrained run, 1 generations x 1 trajectories, 1 processes" in out
+
+
+def test_predict_orders_worst_difference_by_hand():
+    """Two generations of 100 words, 4 trajectories: observed 80 (sd 2) and 60 (sd 4), predicted 81 and 58."""
+    predict = load("predict_orders")
+    rows = [{"distinct_mean": 100.0}, {"distinct_mean": 80.0, "distinct_std": 2.0, "bound_lower": 79.0,
+                                       "predicted": 81.0, "sequence_limit": 70.0},
+            {"distinct_mean": 60.0, "distinct_std": 4.0, "bound_lower": 61.0, "predicted": 58.0, "sequence_limit": 50.0}]
+    table = predict.compare(rows, trajectories=4)
+    np.testing.assert_allclose(table["se"], [1.0, 2.0])
+    assert predict.worst(table, "predicted") == (-2.0, 2, -1.0, 1.0)
+    assert predict.worst(table, "corollary") == (-1.0, 1, -1.0, 1.0)
+
+
+def test_predict_orders_runs(capsys, data_dir):
+    predict = load("predict_orders")
+    assert predict.main(["--corpus", "wikitext-2:valid", "--data-dir", str(data_dir), "--max-words", "20000",
+                         "--orders", "1,3", "--sampling", "multinomial,poisson", "--generations", "3",
+                         "--trajectories", "3", "--full"]) == 0
+    out = capsys.readouterr().out
+    assert len([line for line in out.splitlines() if line.startswith("wikitext-2:valid ")]) == 4
+    assert "runs within 1 point at every generation" in out and out.count("percent of") == 4
