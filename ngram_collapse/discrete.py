@@ -169,7 +169,7 @@ def run_zipf(generations: int, trajectories: int, seed: np.random.SeedSequence, 
     sampling, Corollary 2 under Poisson sampling; ``mix-fresh``: ``exact`` (Poisson) or ``bound_lower``
     (multinomial); ``mix-fixed``: ``exact`` (Poisson); ``accumulate``: ``exact`` 1. With decoding:
     ``support_limit``, the symbols left by k rounds of the truncation in the infinite-sample limit, and
-    under temperature ``exponent_limit`` = a / T^k beside the simulated ``exponent_mean``.
+    under temperature ``exponent_limit`` = a / T^k beside the simulated ``exponent``.
     """
     m = checks.integer("m", m, minimum=1)
     checks.memory("m", m, 4 * 8 * m * (trajectories + 1), f"the symbol counts of {trajectories} trajectories")
@@ -202,10 +202,9 @@ def run_zipf(generations: int, trajectories: int, seed: np.random.SeedSequence, 
         if decoding.temperature != 1.0:  # a trajectory left with fewer than two symbols has no exponent
             exponents = measured["exponent"]
             finite = np.isfinite(exponents).any(axis=0)
-            theory["exponent_mean"] = [float(np.nanmean(exponents[:, i])) if finite[i] else None for i in k]
+            theory["exponent"] = [float(np.nanmean(exponents[:, i])) if finite[i] else None for i in k]
             theory["exponent_limit"] = regimes.tempered_exponent(a, decoding.temperature, k)
-    means = {f"{name}_mean": measured[name].mean(axis=0)
-             for name in ("sample_distinct_words", "entropy_bits", "tv_from_original")}
+    means = {name: measured[name].mean(axis=0) for name in ("sample_distinct_words", "entropy_bits", "tv_from_original")}
     mean, std, _ = spread(distinct)
     config = _config(seed, regime, m=m, a=a, b=b, n=n, sampling=sampling, temperature=decoding.temperature,
                      top_k=decoding.top_k, top_p=decoding.top_p, generations=generations, trajectories=trajectories)

@@ -209,13 +209,12 @@ def _results(data: Sequences, units: WordUnits, settings: RunSettings, done: lis
              config: dict[str, Any], timings: dict[str, Any]) -> Results:
     measured = {name: np.stack([t.measured[name] for t in done]) for name in done[0].measured}
     mean, std, _ = spread(measured["distinct_words"])
-    means = {f"{name}_mean": measured[name].mean(axis=0) for name in ("sample_distinct_words", "entropy_bits",
-                                                                      "tv_from_original", "heldout_oov_rate")
-             if name in measured}
+    means = {name: measured[name].mean(axis=0) for name in ("sample_distinct_words", "entropy_bits", "tv_from_original",
+                                                              "heldout_oov_rate") if name in measured}
     if "perplexity" in measured:  # infinite (an unseen word under a model without a floor): no value
         perplexity, spread_of = spread(measured["perplexity"])[:2]
         finite = np.isfinite(perplexity)
-        means["perplexity_mean"] = [float(v) if ok else None for v, ok in zip(perplexity, finite)]
+        means["perplexity"] = [float(v) if ok else None for v, ok in zip(perplexity, finite)]
         means["perplexity_std"] = None if spread_of is None else [float(v) if ok else None
                                                                   for v, ok in zip(spread_of, finite)]
     summary_rows = rows({"generation": np.arange(settings.generations + 1), "distinct_mean": mean,

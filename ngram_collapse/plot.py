@@ -131,8 +131,8 @@ def plot_survival(runs: Results | Sequence[Results], path: Path) -> None:
 
 def survivors(results: Results) -> str:
     """The summary key of the original words still present, the curve the theory is about:
-    ``distinct_mean``, or ``original_words_mean`` for a subword run (whose text also holds invented words)."""
-    return "original_words_mean" if results.kind == "subword" else "distinct_mean"
+    ``distinct_mean``, or ``original_words`` for a subword run (whose text also holds invented words)."""
+    return "original_words" if results.kind == "subword" else "distinct_mean"
 
 
 def draw_survival(ax: Any, results: Results) -> None:
@@ -181,12 +181,12 @@ def draw_perplexity(ax: Any, results: Results) -> None:
     each = results.per_trajectory("perplexity")
     ax.plot(k, np.where(np.isfinite(each), each, np.nan).T, color="tab:blue", alpha=0.25, linewidth=0.8)
     std = results.column("perplexity_std") if "perplexity_std" in results.generations[0] else None
-    ax.errorbar(k, results.column("perplexity_mean"), yerr=std, fmt="o-", ms=4, capsize=3, color="tab:blue",
+    ax.errorbar(k, results.column("perplexity"), yerr=std, fmt="o-", ms=4, capsize=3, color="tab:blue",
                 label="perplexity (mean ± sd)")
     ax.set(xlabel="generation k", ylabel="held-out perplexity")
     ax.grid(alpha=0.3)
     oov = ax.twinx()
-    oov.plot(k, results.column("heldout_oov_rate_mean"), "s--", ms=3, color="tab:red", label="held-out OOV rate")
+    oov.plot(k, results.column("heldout_oov_rate"), "s--", ms=3, color="tab:red", label="held-out OOV rate")
     oov.set_ylabel("share of held-out words forgotten", color="tab:red")
     c = results.config
     ax.set_title(f"{label(results)}, {c.get('estimator', 'mle')}; held-out: {c.get('eval_corpus')}", fontsize=9)
@@ -198,8 +198,8 @@ def draw_novel(ax: Any, results: Results) -> None:
     """Invented words of a subword run against k: those in generation k's text, and every one seen
     in generations 1..k (means over trajectories)."""
     k = results.column("generation")
-    ax.plot(k, results.column("novel_words_mean"), "o-", ms=4, label="in generation k's text")
-    ax.plot(k, results.column("novel_seen_mean"), "s--", ms=4, label="seen in generations 1..k")
+    ax.plot(k, results.column("novel_words"), "o-", ms=4, label="in generation k's text")
+    ax.plot(k, results.column("novel_seen"), "s--", ms=4, label="seen in generations 1..k")
     ax.set(xlabel="generation k", ylabel="distinct invented words (mean)")
     ax.set_title(label(results), fontsize=9)
     ax.grid(alpha=0.3)
@@ -211,8 +211,8 @@ def draw_drift(ax: Any, results: Results) -> None:
     vocabulary with generation 0's (means over trajectories); the legend gives the mean subword
     tokens per word at k = 0 and K."""
     k = results.column("generation")
-    per_word = results.column("subwords_per_word_mean")
-    ax.plot(k, results.column("vocabulary_overlap_mean"), "o-", ms=4, color="tab:purple",
+    per_word = results.column("subwords_per_word")
+    ax.plot(k, results.column("vocabulary_overlap"), "o-", ms=4, color="tab:purple",
             label=f"overlap with k = 0 (subwords per word {per_word[0]:.3f} -> {per_word[-1]:.3f})")
     ax.set(xlabel="generation k", ylabel="Jaccard overlap of learned vocabularies", ylim=(0, 1.02))
     ax.set_title(label(results), fontsize=9)

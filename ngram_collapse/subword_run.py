@@ -228,7 +228,8 @@ def _results(data: Sequences, units: WordUnits, settings: RunSettings, done: lis
     measured = {name: np.stack([t.measured[name] for t in done]) for name in MEASURED}
     distinct, distinct_std, _ = spread(measured["distinct_words"])
     _, original_std, _ = spread(measured["original_words"])
-    means = {f"{name}_mean": measured[name].mean(axis=0) for name in MEASURED if name != "distinct_words"}
+    means = {("tokens_mean" if name == "tokens" else name): measured[name].mean(axis=0)
+             for name in MEASURED if name != "distinct_words"}
     summary_rows = rows({"generation": np.arange(settings.generations + 1), "distinct_mean": distinct,
                          "distinct_std": distinct_std, **means, "original_words_std": original_std,
                          **theory(units, settings)})

@@ -27,20 +27,20 @@ def test_generation0_perplexity_is_the_estimators(slices):
     train, heldout = slices
     mle = run_experiment(train, order=3, generations=1, trajectories=1, heldout=heldout)
     floored = SmoothedNgram(3, "kneser-ney", unigram_floor=True).fit(train)
-    assert mle.generations[0]["perplexity_mean"] == pytest.approx(floored.perplexity(heldout), rel=1e-12)
-    assert mle.generations[0]["heldout_oov_rate_mean"] == pytest.approx(floored.heldout_oov_rate(heldout), rel=1e-12)
+    assert mle.generations[0]["perplexity"] == pytest.approx(floored.perplexity(heldout), rel=1e-12)
+    assert mle.generations[0]["heldout_oov_rate"] == pytest.approx(floored.heldout_oov_rate(heldout), rel=1e-12)
     lid = run_experiment(train, order=2, generations=1, trajectories=1, heldout=heldout, estimator="lidstone",
                          gamma=0.2)
     own = SmoothedNgram(2, "lidstone", gamma=0.2).fit(train)
-    assert lid.generations[0]["perplexity_mean"] == pytest.approx(own.perplexity(heldout), rel=1e-12)
+    assert lid.generations[0]["perplexity"] == pytest.approx(own.perplexity(heldout), rel=1e-12)
     laplace = run_experiment(train, order=1, generations=1, trajectories=1, heldout=heldout)  # order 1: laplace
-    assert laplace.generations[0]["perplexity_mean"] == pytest.approx(SmoothedNgram(1, "laplace").fit(train).perplexity(heldout))
+    assert laplace.generations[0]["perplexity"] == pytest.approx(SmoothedNgram(1, "laplace").fit(train).perplexity(heldout))
 
 
 def test_collapse_raises_perplexity_and_oov(slices):
     train, heldout = slices
     run = run_experiment(train, order=2, generations=4, trajectories=2, seed=3, heldout=heldout)
-    assert np.all(np.diff(run.column("perplexity_mean")) > 0) and np.all(np.diff(run.column("heldout_oov_rate_mean")) > 0)
+    assert np.all(np.diff(run.column("perplexity")) > 0) and np.all(np.diff(run.column("heldout_oov_rate")) > 0)
     assert run.per_trajectory("perplexity").shape == (2, 5)
 
 
@@ -64,10 +64,10 @@ def test_every_estimator_runs_recursively(slices):
                              **options)
         assert run.config["estimator"] == estimator and len(run.generations) == 3
         assert "bound_lower" not in run.generations[0]  # the corollaries are about mle models
-    assert run.generations[0]["perplexity_mean"] is not None  # kneser-ney is scored with its unigram floor
+    assert run.generations[0]["perplexity"] is not None  # kneser-ney is scored with its unigram floor
     witten_bell = run_experiment(train, order=2, generations=1, trajectories=1, estimator="witten-bell",
                                  heldout=heldout)
-    assert witten_bell.generations[0]["perplexity_mean"] is None  # NLTK's witten-bell gives new words 0: infinite
+    assert witten_bell.generations[0]["perplexity"] is None  # NLTK's witten-bell gives new words 0: infinite
 
 
 def test_cli_prints_perplexity_and_writes_the_figure(tmp_path, capsys, data_dir):
@@ -80,7 +80,7 @@ def test_cli_prints_perplexity_and_writes_the_figure(tmp_path, capsys, data_dir)
     assert sorted(p.name for p in out.iterdir()) == ["generations.csv", "perplexity.png", "summary.json",
                                                      "survival.png", "words.csv"]
     rows = json.loads((out / "summary.json").read_text())["generations"]
-    assert all(r["perplexity_mean"] > 0 and 0 <= r["heldout_oov_rate_mean"] < 1 for r in rows)
+    assert all(r["perplexity"] > 0 and 0 <= r["heldout_oov_rate"] < 1 for r in rows)
 
 
 @pytest.mark.parametrize("argv, flag", [

@@ -142,7 +142,7 @@ def test_zipf_decoding_against_its_limits():
     assert regimes.tempered_exponent(1.5, 0.5, 3) == pytest.approx(12.0)
     tempered = simulate("zipf", generations=3, trajectories=20, seed=1, temperature=0.7)
     assert tempered.generations[3]["exponent_limit"] == pytest.approx(1 / 0.7**3)
-    assert tempered.generations[1]["exponent_mean"] > tempered.generations[0]["exponent_mean"]  # sharper
+    assert tempered.generations[1]["exponent"] > tempered.generations[0]["exponent"]  # sharper
 
 
 @pytest.mark.parametrize("argv, flag", [

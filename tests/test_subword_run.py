@@ -219,8 +219,8 @@ def test_cli_writes_the_results_format(tmp_path, data_dir, capsys):
     assert {f"{stage}_seconds" for stage in ("tokenizer_training", "encoding", "ngram", "decoding")} <= set(
         summary["timings"])
     row = summary["generations"][2]
-    assert {"distinct_mean", "distinct_std", "original_words_mean", "original_words_std", "novel_words_mean",
-            "novel_seen_mean", "distinct_subwords_mean", "vocabulary_overlap_mean", "subwords_per_word_mean",
+    assert {"distinct_mean", "distinct_std", "original_words", "original_words_std", "novel_words",
+            "novel_seen", "distinct_subwords", "vocabulary_overlap", "subwords_per_word",
             "bound_lower", "bound_upper", "predicted"} <= set(row)
     with open(out / "generations.csv", encoding="utf-8") as f:
         generations = list(csv.DictReader(f))

@@ -80,7 +80,7 @@ def run_command(args: argparse.Namespace) -> int:
     first = results.generations[0]
     regime = "" if args.workflow == "replace" else f", workflow {args.workflow}"
     tokens = "" if subword is None else (f"; {subword.tokenizer.upper()} {subword.subword_vocab_size} tokens "
-                                         f"({subword.tokenizer_policy}): {round(first['subword_tokens_mean'])} subwords")
+                                         f"({subword.tokenizer_policy}): {round(first['subword_tokens'])} subwords")
     print(f"{corpus}: {round(first['tokens_mean'])} words, {round(first['distinct_mean'])} distinct{tokens}; "
           f"order {args.order}, {args.sampling} sampling{regime}, {args.trajectories} trajectories")
     table = _survival_table(results.generations) if subword is None else _subword_table(results.generations)
@@ -88,8 +88,8 @@ def run_command(args: argparse.Namespace) -> int:
     if heldout is not None:
         print(f"perplexity on {args.eval_corpus} ({heldout.num_tokens} words): {_scorer(settings)}")
         print(format_table(["k", "perplexity", "sd", "held-out OOV rate"],
-                           [[r["generation"], "inf" if r["perplexity_mean"] is None else r["perplexity_mean"],
-                             r.get("perplexity_std"), r["heldout_oov_rate_mean"]] for r in results.generations]))
+                           [[r["generation"], "inf" if r["perplexity"] is None else r["perplexity"],
+                             r.get("perplexity_std"), r["heldout_oov_rate"]] for r in results.generations]))
     print(f"wrote {out}")
     return 0
 
@@ -130,13 +130,13 @@ def _subword_table(rows: list[dict]) -> tuple[list[str], list[list]]:
     """Header and rows of the per-generation table printed by a subword run: the original words still
     present (mean, sd, fraction) beside the word-level theory as fractions, invented words (in the text,
     seen so far), distinct subword types, the vocabulary overlap with generation 0 and subwords per word."""
-    m = rows[0]["original_words_mean"]
+    m = rows[0]["original_words"]
     theory = [t for t in ("expected", "bound_lower", "bound_upper", "predicted") if t in rows[0]]
     header = (["k", "original", "sd", "fraction"] + [f"{t} fraction" for t in theory]
               + ["novel", "novel seen", "subword types", "overlap", "subwords/word"])
-    return header, [[r["generation"], round(r["original_words_mean"], 1),
+    return header, [[r["generation"], round(r["original_words"], 1),
                      None if r["original_words_std"] is None else round(r["original_words_std"], 1),
-                     r["original_words_mean"] / m] + [r[t] / m for t in theory]
-                    + [round(r["novel_words_mean"], 1), round(r["novel_seen_mean"], 1),
-                       round(r["distinct_subwords_mean"], 1), r["vocabulary_overlap_mean"], r["subwords_per_word_mean"]]
+                     r["original_words"] / m] + [r[t] / m for t in theory]
+                    + [round(r["novel_words"], 1), round(r["novel_seen"], 1),
+                       round(r["distinct_subwords"], 1), r["vocabulary_overlap"], r["subwords_per_word"]]
                     for r in rows]

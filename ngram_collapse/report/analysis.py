@@ -230,4 +230,4 @@ def cell_row(data: CellData) -> dict[str, Any]:
             "forget_slope": "" if np.isnan(slope) else slope,
             **{name: "" if config.get(name) is None else config[name]
                for name in ("workflow", "real_fraction", "temperature", "top_k", "top_p", "estimator")},
-            "final_perplexity": "" if final.get("perplexity_mean") is None else final["perplexity_mean"]}
+            "final_perplexity": "" if final.get("perplexity") is None else final["perplexity"]}
