@@ -31,3 +31,17 @@ def valid(data_dir):
 def small(valid):
     """The first 300 sequences of the validation split, as lists of words."""
     return [list(s) for s in valid[:300]]
+
+
+@pytest.fixture
+def cli(capsys):
+    """The command line run in this process: ``cli(argv)`` -> (exit status, stdout, stderr); the
+    arguments may be paths or numbers."""
+    from ngram_collapse.cli import main
+
+    def run(argv) -> tuple[int, str, str]:
+        code = main([str(a) for a in argv])
+        captured = capsys.readouterr()
+        return code, captured.out, captured.err
+
+    return run

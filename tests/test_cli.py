@@ -10,21 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from ngram_collapse.cli import main
-
 SMALL = ["--generations", "2", "--trajectories", "2", "--quiet"]
 
 
-def run(argv, capsys):
-    code = main([str(a) for a in argv])
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
-def test_run_writes_every_output(tmp_path, capsys, data_dir):
+def test_run_writes_every_output(tmp_path, cli, data_dir):
     out = tmp_path / "run"
-    code, stdout, _ = run(["--corpus", "wikitext-2:valid", "--data-dir", data_dir, "--order", "3",
-                           "--max-words", "20000", "--out", out, *SMALL], capsys)
+    code, stdout, _ = cli(["--corpus", "wikitext-2:valid", "--data-dir", data_dir, "--order", "3",
+                           "--max-words", "20000", "--out", out, *SMALL])
     assert code == 0
     assert "bound_lower" in stdout and str(out) in stdout
     rows = list(csv.DictReader(open(out / "generations.csv")))
@@ -41,22 +33,22 @@ def test_run_writes_every_output(tmp_path, capsys, data_dir):
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary folders left
 
 
-def test_poisson_run_reports_corollary2(tmp_path, capsys):
-    code, stdout, _ = run(["--sampling", "poisson", "--out", tmp_path / "p", "--no-plot", *SMALL], capsys)
+def test_poisson_run_reports_corollary2(tmp_path, cli):
+    code, stdout, _ = cli(["--sampling", "poisson", "--out", tmp_path / "p", "--no-plot", *SMALL])
     assert code == 0
     summary = json.loads((tmp_path / "p" / "summary.json").read_text())
     assert "expected" in summary["generations"][1] and "bound_lower" not in summary["generations"][1]
     assert summary["config"]["corpus"] == "python-docs"
 
 
-def test_same_seed_same_numbers_whatever_the_jobs(tmp_path, capsys):
+def test_same_seed_same_numbers_whatever_the_jobs(tmp_path, cli):
     outs = []
     for name, extra in (("a", []), ("b", []), ("c", ["--jobs", "2"])):
-        code, _, _ = run(["--order", "2", "--seed", "3", "--no-plot", "--out", tmp_path / name, *SMALL, *extra], capsys)
+        code, _, _ = cli(["--order", "2", "--seed", "3", "--no-plot", "--out", tmp_path / name, *SMALL, *extra])
         assert code == 0
         outs.append((tmp_path / name / "generations.csv").read_text())
     assert outs[0] == outs[1] == outs[2]
-    code, _, _ = run(["--order", "2", "--seed", "4", "--no-plot", "--out", tmp_path / "d", *SMALL], capsys)
+    code, _, _ = cli(["--order", "2", "--seed", "4", "--no-plot", "--out", tmp_path / "d", *SMALL])
     assert (tmp_path / "d" / "generations.csv").read_text() != outs[0]
 
 
@@ -89,12 +81,12 @@ def bad_inputs(tmp_path):
 
 
 @pytest.mark.parametrize("case", list(bad_inputs(Path("/tmp"))))
-def test_bad_input_is_one_line_and_exit_2(case, tmp_path, capsys):
+def test_bad_input_is_one_line_and_exit_2(case, tmp_path, cli):
     (tmp_path / "sub").mkdir()
     argv, message = bad_inputs(tmp_path)[case]
     out_given = "--out" in argv
     argv = [*SMALL, *argv, *([] if out_given else ["--out", tmp_path / "out"])]  # the bad value comes last: it counts
-    code, stdout, stderr = run(argv, capsys)
+    code, stdout, stderr = cli(argv)
     assert code == 2
     lines = stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("ngram-collapse: error:"), stderr
@@ -102,11 +94,11 @@ def test_bad_input_is_one_line_and_exit_2(case, tmp_path, capsys):
     assert not (tmp_path / "out").exists()
 
 
-def test_encoding_errors_replace_goes_on(tmp_path, capsys):
+def test_encoding_errors_replace_goes_on(tmp_path, cli):
     latin = tmp_path / "latin1.txt"
     latin.write_bytes("na\u00efve words here\nand more words\n".encode("latin-1"))
-    code, stdout, _ = run(["--corpus", latin, "--encoding-errors", "replace", "--no-plot",
-                           "--out", tmp_path / "o", *SMALL], capsys)
+    code, stdout, _ = cli(["--corpus", latin, "--encoding-errors", "replace", "--no-plot",
+                           "--out", tmp_path / "o", *SMALL])
     assert code == 0
 
 

@@ -16,20 +16,14 @@ from pathlib import Path
 
 import pytest
 
-from ngram_collapse import cli
+from ngram_collapse.cli import main as run_main
 
 SMALL = ["--generations", "1", "--trajectories", "1", "--no-plot", "--quiet"]
 REPO = Path(__file__).resolve().parents[1]
 
 
-def run(argv, capsys):
-    code = main(argv)
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
 def main(argv):
-    return cli.main([str(a) for a in argv])
+    return run_main([str(a) for a in argv])
 
 
 def one_line(err: str) -> str:
@@ -46,53 +40,53 @@ def env(**extra):
 # ------------------------------------------------------------------------------ 1. never lose files
 
 @pytest.mark.parametrize("command", [[], ["simulate", "poisson"]])
-def test_a_folder_of_someone_elses_files_is_refused_and_kept(tmp_path, capsys, command):
+def test_a_folder_of_someone_elses_files_is_refused_and_kept(tmp_path, cli, command):
     """Before: --out pointing at a folder holding thesis.tex came back empty, exit 0."""
     out = tmp_path / "thesis"
     out.mkdir()
     (out / "thesis.tex").write_text("years of work")
-    code, _, err = run([*command, *SMALL, "--out", out], capsys)
+    code, _, err = cli([*command, *SMALL, "--out", out])
     assert code == 2 and "not an earlier output" in one_line(err)
     assert sorted(p.name for p in out.iterdir()) == ["thesis.tex"]
     assert (out / "thesis.tex").read_text() == "years of work"
-    code, _, err = run([*command, *SMALL, "--out", out, "--overwrite"], capsys)  # --overwrite does not help
+    code, _, err = cli([*command, *SMALL, "--out", out, "--overwrite"])  # --overwrite does not help
     assert code == 2 and (out / "thesis.tex").read_text() == "years of work"
 
 
-def test_the_corpus_folder_is_never_the_output(tmp_path, capsys):
+def test_the_corpus_folder_is_never_the_output(tmp_path, cli):
     """Before: --corpus corpdir --out corpdir deleted the corpus after reading it."""
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     (corpus / "text.txt").write_text("a b c a b\nc a\n")
-    code, _, err = run(["--corpus", corpus, *SMALL, "--out", corpus, "--overwrite"], capsys)
+    code, _, err = cli(["--corpus", corpus, *SMALL, "--out", corpus, "--overwrite"])
     assert code == 2 and "holds the corpus" in one_line(err)
     assert (corpus / "text.txt").read_text() == "a b c a b\nc a\n"
 
 
-def test_out_dot_is_refused_and_leaves_nothing(tmp_path, capsys, monkeypatch):
+def test_out_dot_is_refused_and_leaves_nothing(tmp_path, cli, monkeypatch):
     """Before: --out . ended in a traceback and left a stray ..old-* folder in the parent."""
     work = tmp_path / "work"
     work.mkdir()
     (work / "notes.txt").write_text("mine")
     monkeypatch.chdir(work)
-    code, _, err = run([*SMALL, "--out", "."], capsys)
+    code, _, err = cli([*SMALL, "--out", "."])
     assert code == 2 and "current folder" in one_line(err)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["work"]
     assert sorted(p.name for p in work.iterdir()) == ["notes.txt"]
 
 
-def test_an_earlier_output_is_replaced_only_whole_and_only_with_overwrite(tmp_path, capsys):
+def test_an_earlier_output_is_replaced_only_whole_and_only_with_overwrite(tmp_path, cli):
     out = tmp_path / "run"
     assert main([*SMALL, "--seed", "1", "--out", out]) == 0
     before = (out / "generations.csv").read_text()
-    code, _, err = run([*SMALL, "--seed", "2", "--out", out], capsys)
+    code, _, err = cli([*SMALL, "--seed", "2", "--out", out])
     assert code == 2 and "--overwrite" in one_line(err)
     assert (out / "generations.csv").read_text() == before
     assert main([*SMALL, "--seed", "2", "--out", out, "--overwrite"]) == 0
     assert (out / "generations.csv").read_text() != before
     assert sorted(p.name for p in out.iterdir()) == ["generations.csv", "summary.json", "words.csv"]
     (out / "my-notes.txt").write_text("added by hand")  # no longer only our files: never replaced
-    code, _, err = run([*SMALL, "--out", out, "--overwrite"], capsys)
+    code, _, err = cli([*SMALL, "--out", out, "--overwrite"])
     assert code == 2 and (out / "my-notes.txt").exists()
     empty = tmp_path / "empty"
     empty.mkdir()
@@ -128,18 +122,18 @@ def test_stale_temporary_folders_of_killed_runs_are_removed(tmp_path):
     (["simulate", "gmm", "--sigma0", "1e300"], "--sigma0"),
     (["simulate", "gmm", "--n", "100000000000"], "--n"),
 ])
-def test_impossible_values_are_one_line_and_nothing_written(argv, parameter, tmp_path, capsys):
+def test_impossible_values_are_one_line_and_nothing_written(argv, parameter, tmp_path, cli):
     """Before: tracebacks, memory exhaustion, or (gmm --sigma0 1e300) a silent wrong answer."""
     out = tmp_path / "out"
-    code, _, err = run([*argv, "--out", out], capsys)
+    code, _, err = cli([*argv, "--out", out])
     assert code == 2 and one_line(err).startswith(f"ngram-collapse: error: {parameter}")
     assert not out.exists()
 
 
-def test_an_empty_corpus_name_is_one_line(tmp_path, capsys):
+def test_an_empty_corpus_name_is_one_line(tmp_path, cli):
     """Before: --corpus "" read every .txt in the current folder, labelled with the embedded corpus's name."""
     out = tmp_path / "out"
-    code, _, err = run(["--corpus", "", "--out", out], capsys)
+    code, _, err = cli(["--corpus", "", "--out", out])
     assert code == 2 and one_line(err) == ("ngram-collapse: error: corpus is empty: give a file, a folder, a registered "
                                            "name or hf:PATH:SPLIT (or nothing for the embedded python-docs)")
     assert not out.exists()
@@ -324,12 +318,12 @@ def test_a_scheduler_without_workers_is_one_line(tmp_path, data_dir):
     assert time.monotonic() - start < 20
 
 
-def test_a_bad_scheduler_address_is_refused_even_with_nothing_to_run(tmp_path, data_dir, capsys):
+def test_a_bad_scheduler_address_is_refused_even_with_nothing_to_run(tmp_path, data_dir, cli):
     """Before: --scheduler garbage was accepted when no cell was left to run."""
     out = tmp_path / "r"
     base = ["report", "--max-words", "2000", "--generations", "1", "--trajectories", "1", "--quiet", "--out", out]
     assert main(base) == 0
-    code, _, err = run([*base, "--scheduler", "garbage"], capsys)
+    code, _, err = cli([*base, "--scheduler", "garbage"])
     assert code == 2 and "dask://HOST:PORT" in one_line(err)
 
 
@@ -347,15 +341,15 @@ def test_a_second_report_on_the_same_folder_refuses_naming_the_first(tmp_path, d
         proc.communicate(timeout=30)
 
 
-def test_report_with_no_generations(tmp_path, capsys):
+def test_report_with_no_generations(tmp_path, cli):
     """Before: report --generations 0 crashed building the page after writing cells.csv."""
-    code, out, _ = run(["report", "--max-words", "3000", "--generations", "0", "--jobs", "1", "--quiet",
-                        "--out", tmp_path / "r"], capsys)
+    code, out, _ = cli(["report", "--max-words", "3000", "--generations", "0", "--jobs", "1", "--quiet",
+                        "--out", tmp_path / "r"])
     assert code == 0 and (tmp_path / "r" / "report.html").stat().st_size > 1000
 
 
 @pytest.mark.parametrize("damaged", ["summary.json", "words.csv"])
-def test_a_damaged_cell_is_run_again(tmp_path, capsys, damaged):
+def test_a_damaged_cell_is_run_again(tmp_path, cli, damaged):
     """Before: a truncated summary.json or words.csv in a finished cell made the rerun crash."""
     out = tmp_path / "r"
     argv = ["report", "--max-words", "3000", "--generations", "3", "--trajectories", "2", "--jobs", "1",
@@ -365,7 +359,7 @@ def test_a_damaged_cell_is_run_again(tmp_path, capsys, damaged):
     cell = out / "python-docs-n1-poisson"
     text = (cell / damaged).read_text()
     (cell / damaged).write_text(text[: len(text) // 2])
-    code, printed, _ = run(argv, capsys)
+    code, printed, _ = cli(argv)
     assert code == 0 and "python-docs-n1-poisson: was damaged" in printed and "1 cells run, 1 already" in printed
     assert (out / "cells.csv").read_text() == before
     if damaged == "words.csv":

@@ -15,18 +15,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-pytest.importorskip("tokenizers")
-
-from ngram_collapse.bounds import corollary2_expected_distinct  # noqa: E402
-from ngram_collapse.corpus import resolve  # noqa: E402
-from ngram_collapse.errors import InputError  # noqa: E402
-from ngram_collapse.loop import recursive_training  # noqa: E402
-from ngram_collapse.seeding import spawn  # noqa: E402
-from ngram_collapse.ngram import NgramModel  # noqa: E402
-from ngram_collapse.subword import (SubwordTokenizer, distinct_subwords, normalize, subwords_per_word,  # noqa: E402
+from ngram_collapse.bounds import corollary2_expected_distinct
+from ngram_collapse.corpus import resolve
+from ngram_collapse.errors import InputError
+from ngram_collapse.loop import recursive_training
+from ngram_collapse.seeding import spawn
+from ngram_collapse.ngram import NgramModel
+from ngram_collapse.subword import (SubwordTokenizer, distinct_subwords, normalize, subwords_per_word,
                                     vocabulary_overlap, word_counts)
-from ngram_collapse.tokenize import get_tokenizer, segment  # noqa: E402
-from ngram_collapse.vocab import Sequences  # noqa: E402
+from ngram_collapse.tokenize import get_tokenizer, segment
+from ngram_collapse.vocab import Sequences
 
 REPO = Path(__file__).resolve().parents[1]
 HUGE = 10**7  # more tokens than any test text can give

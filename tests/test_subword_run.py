@@ -11,18 +11,15 @@ import json
 import numpy as np
 import pytest
 
-pytest.importorskip("tokenizers")
-
-from ngram_collapse import results  # noqa: E402
-from ngram_collapse.bounds import corollary2_expected_distinct  # noqa: E402
-from ngram_collapse.cli import main  # noqa: E402
-from ngram_collapse.corpus import load_sequences, resolve  # noqa: E402
-from ngram_collapse.errors import InputError  # noqa: E402
-from ngram_collapse.experiment import run_experiment  # noqa: E402
-from ngram_collapse.subword import SubwordTokenizer, normalize  # noqa: E402
-from ngram_collapse.subword_model import SubwordSettings, text_lines  # noqa: E402
-from ngram_collapse.subword_run import MEASURED, NOVEL_HEADER, reading_options, run_subword  # noqa: E402
-from ngram_collapse.vocab import Sequences  # noqa: E402
+from ngram_collapse import results
+from ngram_collapse.bounds import corollary2_expected_distinct
+from ngram_collapse.corpus import load_sequences, resolve
+from ngram_collapse.errors import InputError
+from ngram_collapse.experiment import run_experiment
+from ngram_collapse.subword import SubwordTokenizer, normalize
+from ngram_collapse.subword_model import SubwordSettings, text_lines
+from ngram_collapse.subword_run import MEASURED, NOVEL_HEADER, reading_options, run_subword
+from ngram_collapse.vocab import Sequences
 
 HUGE = 10**7
 
@@ -199,17 +196,12 @@ def test_bad_settings_name_their_parameter(prefix):
 SMALL = ["--generations", "2", "--trajectories", "2", "--quiet"]
 
 
-def run_cli(argv, capsys):
-    code = main([str(a) for a in argv])
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
-
-def test_cli_writes_the_results_format(tmp_path, data_dir, capsys):
+def test_cli_writes_the_results_format(tmp_path, data_dir, cli):
     out = tmp_path / "run"
     argv = ["--tokenizer", "bpe", "--subword-vocab-size", "800", "--corpus", "wikitext-2:valid", "--data-dir",
             data_dir, "--max-words", "15000", "--order", "3", "--out", out, *SMALL]
-    code, stdout, _ = run_cli([*argv, "--keep-text"], capsys)
+    code, stdout, _ = cli([*argv, "--keep-text"])
     assert code == 0 and "BPE 800 tokens (retrained)" in stdout and "novel seen" in stdout
     summary = json.loads((out / "summary.json").read_text())
     assert list(summary) == list(results.TOP_LEVEL) and summary["kind"] == "subword"
@@ -238,7 +230,7 @@ def test_cli_writes_the_results_format(tmp_path, data_dir, capsys):
     assert (out / "survival.png").stat().st_size > 10_000
     run = results.read(out)
     assert run.kind == "subword" and results.frame(out, "novel_words").shape[1] == 4
-    code, _, _ = run_cli([*argv, "--overwrite", "--no-plot"], capsys)  # a subword run replaces its own results
+    code, _, _ = cli([*argv, "--overwrite", "--no-plot"])  # a subword run replaces its own results
     assert code == 0 and not (out / "text.csv").exists()
 
 
@@ -261,9 +253,9 @@ def bad_subword_inputs(tmp_path):
 
 
 @pytest.mark.parametrize("case", list(bad_subword_inputs(__import__("pathlib").Path("/tmp"))))
-def test_bad_subword_input_is_one_line_exit_2_and_nothing_written(case, tmp_path, capsys):
+def test_bad_subword_input_is_one_line_exit_2_and_nothing_written(case, tmp_path, cli):
     argv, message = bad_subword_inputs(tmp_path)[case]
-    code, _, stderr = run_cli([*SMALL, *argv, "--out", tmp_path / "out"], capsys)
+    code, _, stderr = cli([*SMALL, *argv, "--out", tmp_path / "out"])
     assert code == 2
     lines = stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("ngram-collapse: error:"), stderr
@@ -272,18 +264,18 @@ def test_bad_subword_input_is_one_line_exit_2_and_nothing_written(case, tmp_path
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
 
 
-def test_report_runs_subword_cells(tmp_path, data_dir, capsys):
+def test_report_runs_subword_cells(tmp_path, data_dir, cli):
     out = tmp_path / "report"
     argv = ["report", "--tokenizer", "bpe", "--subword-vocab-size", "600", "--tokenizer-policy", "frozen",
             "--corpus", "wikitext-2:valid", "--data-dir", data_dir, "--max-words", "8000", "--orders", "2,3",
             "--sampling", "multinomial", "--jobs", "1", "--out", out, *SMALL]
-    code, stdout, _ = run_cli(argv, capsys)
+    code, stdout, _ = cli(argv)
     assert code == 0 and "2 cells run" in stdout
     cell = json.loads((out / "wikitext-2_valid-n2-multinomial" / "summary.json").read_text())
     assert cell["kind"] == "subword" and cell["config"]["tokenizer_policy"] == "frozen"
     page = (out / "report.html").read_text(encoding="utf-8")
     assert "Invented words per generation" in page and "Tokenizer drift per generation" in page
-    code, stdout, _ = run_cli(argv, capsys)
+    code, stdout, _ = cli(argv)
     assert code == 0 and "0 cells run, 2 already finished" in stdout
-    code, _, stderr = run_cli([*argv[:4], "800", *argv[5:]], capsys)  # the same folder, another vocabulary
+    code, _, stderr = cli([*argv[:4], "800", *argv[5:]])  # the same folder, another vocabulary
     assert code == 2 and "subword_vocab_size=600" in stderr
