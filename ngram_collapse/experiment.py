@@ -178,7 +178,7 @@ def run_experiment(data: Sequences, settings: RunSettings | None = None, *, held
     start = time.perf_counter()
     model = settings.model(data.counts() > 0 if settings.vocabulary == "fixed" else None).fit(data)
     fitted = time.perf_counter()
-    units = word_units(data, settings.order)
+    units = word_units(data, settings.order, model.ngrams)  # the table just fitted, not counted again
     predicted = time.perf_counter()
     bar = progress_bar(settings.trajectories * settings.generations, progress)
     try:
