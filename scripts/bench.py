@@ -1,6 +1,6 @@
 """Benchmarks: this project's runs beside notebook-style loops, measured in the same run.
 
-    python scripts/bench.py [--only ngram,longline,smoothing,bernoulli,poisson,continuous,scale] [--scale]
+    python scripts/bench.py [--only ngram,units,longline,smoothing,bernoulli,poisson,continuous,scale] [--scale]
                             [--notebook-trajectories 250] [--repeats 3]
 
 Each section is a function registered in SECTIONS that prints its own results. The notebook-style
@@ -201,6 +201,31 @@ def bench_ngram(args: argparse.Namespace) -> None:
                      f"{wall / plain[0]:.2f}x", f"{cpu / plain[1]:.2f}x"])
     print(f"\n== ngram decoding (order 3, sampling {n:,} words, best of {args.repeats})")
     print(format_table(["transform", "sample ms", "words/s", "(CPU time)", "time vs plain", "(CPU time)"], rows))
+
+
+@section("units")
+def bench_units(args: argparse.Namespace) -> None:
+    """The prediction (``word_units``) beside the fit of generation 0 it follows in a run, which it
+    must not exceed (issue 12), on wikitext-2/train.txt, orders 1, 2, 3, 6, 8, 16: CPU seconds of this
+    process (the machine may be shared), best of ``--repeats``, the two interleaved in every repeat;
+    ``word_units`` is given the fitted model's table, as ``run_experiment`` does."""
+    from ngram_collapse.corpus import load_sequences
+    from ngram_collapse.ngram import NgramModel
+    from ngram_collapse.orders import word_units
+
+    data = load_sequences("wikitext-2", data_dir=args.data_dir)
+    rows: list[list[object]] = []
+    for order in (1, 2, 3, 6, 8, 16):
+        fit = units = np.inf
+        for _ in range(args.repeats):
+            start = time.process_time()
+            model = NgramModel(order).fit(data)
+            mid = time.process_time()
+            word_units(data, order, model.ngrams)
+            fit, units = min(fit, mid - start), min(units, time.process_time() - mid)
+        rows.append([order, f"{fit * 1e3:.1f}", f"{units * 1e3:.1f}", f"{units / fit:.2f}"])
+    print(f"== units (wikitext-2/train.txt: {data.num_tokens:,} words; CPU time, best of {args.repeats})")
+    print(format_table(["order", "fit ms", "word_units ms", "word_units / fit"], rows))
 
 
 @section("longline")
