@@ -36,7 +36,7 @@ from numpy.typing import ArrayLike, NDArray
 from . import _engine, bounds, checks
 from .errors import InputError
 from .table import NgramCounts, count_ngrams
-from .vocab import EOS_ID, Sequences
+from .vocab import Sequences
 
 
 @dataclass(frozen=True)
@@ -113,7 +113,9 @@ def word_units(data: Sequences, order: int, ngrams: NgramCounts | None = None) -
     # sequence (a link), or go round a cycle of the sequence through the occurrence: standing at b,
     # take a's token and copy the text from a back to b (probability exp(cum[b] - cum[a])). A route
     # through branch points counts only for its excess over the chance of the same route from a
-    # random state (``after``: 1 - the next context's share of all positions; 0 at order 1).
+    # random state (``after``: 1 - the next context's share of all positions; 0 at order 1). So
+    # R = 1 if ``same``, else after * min(follow + mass of the cycles through it, 1), and
+    # _engine.effective adds up 1 - R over every word's occurrences.
     a, b = cycles[:n_cycles].T
     rho = np.exp(cum[b] - cum[a])
     a, b = linked[:n_linked].T
