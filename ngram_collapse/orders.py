@@ -23,8 +23,8 @@ one pass in text order, and add up the effective counts; numpy takes the logs an
 the probabilities of the routes, so that the results are the same to the bit as those of the
 earlier all-numpy implementation (kept in tests/reference_orders.py, which sorted all positions by
 context). Given the table, the cost is a fraction of the CPU
-time of the fit it follows on the WikiText-2 prefix: 0.13 to 0.3 at orders 3 to 16, 0.8 at
-order 2, 0.45 at order 1 (which needs only the counts and the sequence counts).
+time of the fit it follows on the WikiText-2 prefix: 0.15 to 0.35 at orders 3 to 16, about 0.85
+at order 2, about 0.5 at order 1 (which needs only the counts and the sequence counts).
 """
 from __future__ import annotations
 
