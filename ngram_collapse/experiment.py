@@ -187,7 +187,7 @@ def run_experiment(data: Sequences, settings: RunSettings | None = None, *, held
         model = settings.model(data.counts() > 0 if settings.vocabulary == "fixed" else None).fit(data)
         bar.update(data.num_tokens)
     fitted = time.perf_counter()
-    units = word_units(data, settings.order)
+    units = word_units(data, settings.order, model.ngrams)  # the table just fitted, not counted again
     predicted = time.perf_counter()
     n = data.num_tokens  # the words of a generation, for the bar's words/s (the original size)
     with progress_bar(settings.trajectories * settings.generations * n, progress, unit="word") as bar:

@@ -1,6 +1,6 @@
 """Benchmarks: this project's runs beside notebook-style loops, measured in the same run.
 
-    python scripts/bench.py [--only ngram,longline,smoothing,bernoulli,poisson,continuous,subword,scale] [--scale]
+    python scripts/bench.py [--only ngram,units,longline,smoothing,bernoulli,poisson,continuous,subword,scale] [--scale]
                             [--notebook-trajectories 250] [--repeats 3] [--subword-run 10x5]
 
 Each section is a function registered in SECTIONS that prints its own results. The notebook-style
@@ -28,6 +28,7 @@ SECTIONS: dict[str, Callable[[argparse.Namespace], None]] = {
     "bernoulli": bench_parametric.bench_bernoulli,
     "poisson": bench_parametric.bench_poisson,
     "ngram": bench_ngram.bench_ngram,
+    "units": bench_ngram.bench_units,
     "longline": bench_ngram.bench_longline,
     "scale": bench_scale.bench_scale,
     "smoothing": bench_smoothing.bench_smoothing,

@@ -1,6 +1,7 @@
-"""Sections ngram and longline of scripts/bench.py: one generation of recursive n-gram training on
-WikiText-2 at several orders beside NLTK's MLE in the same run, sampling with each decoding transform,
-one generation of each workflow, and one long line against the same words in 50-word lines."""
+"""Sections ngram, units and longline of scripts/bench.py: one generation of recursive n-gram training
+on WikiText-2 at several orders beside NLTK's MLE in the same run, sampling with each decoding
+transform, one generation of each workflow; the prediction's effective counts beside the fit they
+follow; and one long line against the same words in 50-word lines."""
 from __future__ import annotations
 
 import argparse
@@ -118,6 +119,30 @@ def _one_generation(model, workflow) -> None:
     runs = recursive_training(model, model.data, model.data.num_tokens, 1, np.random.default_rng(1), workflow=workflow)
     next(runs)
     next(runs)
+
+
+def bench_units(args: argparse.Namespace) -> None:
+    """The prediction (``word_units``) beside the fit of generation 0 it follows in a run, which it
+    must not exceed (issue 12), on wikitext-2/train.txt, orders 1, 2, 3, 6, 8, 16: CPU seconds of this
+    process (the machine may be shared), best of ``--repeats``, the two interleaved in every repeat;
+    ``word_units`` is given the fitted model's table, as ``run_experiment`` does."""
+    from ngram_collapse.corpus import load_sequences
+    from ngram_collapse.ngram import NgramModel
+    from ngram_collapse.orders import word_units
+
+    data = load_sequences("wikitext-2", data_dir=args.data_dir)
+    rows: list[list[object]] = []
+    for order in (1, 2, 3, 6, 8, 16):
+        fit = units = np.inf
+        for _ in range(args.repeats):
+            start = time.process_time()
+            model = NgramModel(order).fit(data)
+            mid = time.process_time()
+            word_units(data, order, model.ngrams)
+            fit, units = min(fit, mid - start), min(units, time.process_time() - mid)
+        rows.append([order, f"{fit * 1e3:.1f}", f"{units * 1e3:.1f}", f"{units / fit:.2f}"])
+    print(f"== units (wikitext-2/train.txt: {data.num_tokens:,} words; CPU time, best of {args.repeats})")
+    print(format_table(["order", "fit ms", "word_units ms", "word_units / fit"], rows))
 
 
 def bench_longline(args: argparse.Namespace) -> None:

@@ -9,8 +9,10 @@ import pytest
 from ngram_collapse import bounds
 from ngram_collapse.errors import InputError
 from ngram_collapse.experiment import run_experiment
+from ngram_collapse.ngram import NgramModel
 from ngram_collapse.orders import predicted_distinct, sequence_counts, word_units
 from ngram_collapse.vocab import Sequences
+from reference_orders import word_units as reference_units
 
 # Two sequences, "a b a" and "b c"; the words a, b, c have ids 2, 3, 4.
 HAND = [["a", "b", "a"], ["b", "c"]]
@@ -115,9 +117,8 @@ def test_units_agree_with_a_direct_count(valid):
     assert u.segments.sum() == sum(len(s) for s in segments.values())
 
 
-def test_hashed_contexts_match_packed():
-    # 200 words (8-bit ids) pack a 6-word context beside the next id exactly (7 * 8 <= 62 bits);
-    # the same sequences on a vocabulary padded to 2**12 ids need the hash (7 * 12 > 62 bits).
+def test_units_do_not_depend_on_the_vocabulary_size():
+    # The same sequences on a vocabulary of 200 words and on one padded with 2**12 unused ids.
     rng = np.random.default_rng(3)
     seqs = [[f"w{j}" for j in rng.zipf(1.3, size=rng.integers(3, 30)) % 200] for _ in range(400)]
     packed = Sequences.encode(seqs)
@@ -130,6 +131,58 @@ def test_hashed_contexts_match_packed():
     np.testing.assert_array_equal(u.segments, v.segments[:n])
     np.testing.assert_array_equal(u.sequences, v.sequences[:n])
     np.testing.assert_allclose(u.effective, v.effective[:n], rtol=1e-12)
+
+
+def assert_same_units(u, r):
+    """Equal to the bit: the same dtypes and bytes (a float that differs in its last bit fails)."""
+    assert u.order == r.order
+    for name in ("counts", "segments", "sequences", "effective"):
+        a, b = getattr(u, name), getattr(r, name)
+        assert a.dtype == b.dtype and a.shape == b.shape, name
+        assert a.tobytes() == b.tobytes(), (name, np.flatnonzero(a != b)[:10])
+
+
+@pytest.mark.parametrize("order", [1, 2, 3, 6, 16])
+def test_units_equal_the_numpy_implementation(valid, order):
+    """The compiled walk gives exactly what the earlier numpy implementation (sorts of all positions,
+    tests/reference_orders.py) gives on wikitext-2:valid, with the table counted here or the fitted
+    model's. Orders 2 and 3 have contexts searched linearly and contexts looked up in the hash."""
+    reference = reference_units(valid, order)
+    assert_same_units(word_units(valid, order), reference)
+    assert_same_units(word_units(valid, order, NgramModel(order).fit(valid).ngrams), reference)
+    if order > 1:
+        assert 0 < reference.effective.sum() < reference.segments.sum()  # routes and cycles were found
+
+
+def test_units_of_a_sample_over_the_generation0_table(valid):
+    """A sample carries its counts over the table of the model it came from, entries it never drew
+    included (count 0); the units computed over that table equal those of a fresh count and the
+    numpy implementation's. Empty sequences and a corpus of one sequence too."""
+    data = Sequences(valid.ids[:valid.offsets[400]], valid.offsets[:401], valid.vocab)
+    sample = NgramModel(3).fit(data).sample(data.num_tokens, np.random.default_rng(0))
+    assert (sample.ngram_counts.counts == 0).any()
+    reference = reference_units(sample, 3)
+    assert_same_units(word_units(sample, 3, sample.ngram_counts), reference)
+    assert_same_units(word_units(sample, 3), reference)
+    gaps = Sequences.encode([[], ["a", "b", "a"], [], ["b", "c", "a", "b"], [], []])
+    one = Sequences(data.ids, np.array([0, data.num_tokens]), data.vocab)
+    for corpus in (gaps, one):
+        for order in (2, 3, 5):
+            assert_same_units(word_units(corpus, order), reference_units(corpus, order))
+
+
+def test_ngrams_must_be_the_counts_of_data(valid):
+    data = Sequences(valid.ids[:valid.offsets[300]], valid.offsets[:301], valid.vocab)
+    model = NgramModel(2).fit(valid)
+    with pytest.raises(InputError, match="not the counts of the 2-grams of data: the counts differ") as error:
+        word_units(data, 2, model.ngrams)  # every n-gram is in the table, with other counts
+    assert error.value.parameter == "ngrams"
+    with pytest.raises(InputError, match="has no entry in the table"):
+        word_units(valid, 2, NgramModel(2).fit(data).ngrams)
+    with pytest.raises(InputError, match="ngrams must be counted at order 3"):
+        word_units(data, 3, model.ngrams)
+    with pytest.raises(InputError, match="vocabulary"):
+        word_units(Sequences.encode(list(data)), 2, model.ngrams)
 
 
 def test_bad_order():

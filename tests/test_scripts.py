@@ -112,7 +112,7 @@ def test_bench_continuous_section(monkeypatch, capsys):
 
 def test_bench_sections_selectable(capsys):
     bench = load("bench")
-    assert {"ngram", "bernoulli", "poisson", "continuous", "subword"} <= set(bench.SECTIONS)
+    assert {"ngram", "units", "bernoulli", "poisson", "continuous", "subword"} <= set(bench.SECTIONS)
     with pytest.raises(SystemExit):
         bench.main(["--only", "nope"])
 
@@ -123,6 +123,14 @@ def test_bench_ngram_section_runs(capsys, data_dir):
     assert bench.main(["--only", "ngram", "--nltk-orders", "", "--data-dir", str(data_dir)]) == 0
     out = capsys.readouterr().out
     assert "512,615 words" in out and len([line for line in out.splitlines() if line.strip().startswith(("1 ", "16 "))]) == 2
+
+
+def test_bench_units_section_runs(capsys, data_dir):
+    bench = load("bench")
+    assert bench.main(["--only", "units", "--repeats", "1", "--data-dir", str(data_dir)]) == 0
+    out = capsys.readouterr().out
+    rows = [line.split() for line in out.splitlines() if line.strip()[:2] in ("1 ", "2 ", "3 ", "6 ", "8 ", "16")]
+    assert "512,615 words" in out and [row[0] for row in rows] == ["1", "2", "3", "6", "8", "16"]
 
 
 def test_scale_measurements_on_a_small_corpus(tmp_path, data_dir):
