@@ -99,7 +99,7 @@ def sequence_counts(data: Sequences) -> NDArray[np.int64]:
 def _padded_stream(data: Sequences, order: int) -> tuple[NDArray[np.int32], NDArray[np.int64]]:
     """The padded token stream (max(order-1, 1) ``<s>``, the words, ``</s>`` per sequence) and its
     standing positions (the last ``<s>`` and every word of each sequence, in order)."""
-    n_seq, lengths = len(data), data.lengths
+    lengths = data.lengths
     pad = max(order - 1, 1)
     width = lengths + pad + 1
     start = np.concatenate(([0], np.cumsum(width)[:-1]))
