@@ -76,7 +76,11 @@ def test_cli_prints_perplexity_and_writes_the_figure(tmp_path, capsys, data_dir)
                      "3", "--estimator", "kneser-ney", "--eval-corpus", "wikitext-2:valid", "--generations", "2",
                      "--trajectories", "2", "--quiet", "--out", str(out)]) == 0
     printed = capsys.readouterr().out
-    assert "own kneser-ney model with the unigram floor" in printed and "held-out OOV rate" in printed
+    assert "own kneser-ney model with the unigram floor" in printed
+    lines = printed.splitlines()
+    header = next(i for i, line in enumerate(lines) if line.split()[:2] == ["k", "distinct"])
+    assert lines[header].split()[-5:] == ["perplexity", "sd", "held-out", "OOV", "rate"]  # beside distinct words
+    assert [line.split()[0] for line in lines[header + 1:header + 4]] == ["0", "1", "2"]
     assert sorted(p.name for p in out.iterdir()) == ["generations.csv", "perplexity.png", "summary.json",
                                                      "survival.png", "words.csv"]
     rows = json.loads((out / "summary.json").read_text())["generations"]

@@ -83,13 +83,13 @@ def run_command(args: argparse.Namespace) -> int:
                                          f"({subword.tokenizer_policy}): {round(first['subword_tokens'])} subwords")
     print(f"{corpus}: {round(first['tokens_mean'])} words, {round(first['distinct_mean'])} distinct{tokens}; "
           f"order {args.order}, {args.sampling} sampling{regime}, {args.trajectories} trajectories")
-    table = _survival_table(results.generations) if subword is None else _subword_table(results.generations)
-    print(format_table(*table))
-    if heldout is not None:
+    header, rows = _survival_table(results.generations) if subword is None else _subword_table(results.generations)
+    if heldout is not None:  # perplexity beside the distinct words
         print(f"perplexity on {args.eval_corpus} ({heldout.num_tokens} words): {_scorer(settings)}")
-        print(format_table(["k", "perplexity", "sd", "held-out OOV rate"],
-                           [[r["generation"], "inf" if r["perplexity"] is None else r["perplexity"],
-                             r.get("perplexity_std"), r["heldout_oov_rate"]] for r in results.generations]))
+        header = [*header, "perplexity", "sd", "held-out OOV rate"]
+        rows = [[*row, "inf" if r["perplexity"] is None else r["perplexity"], r.get("perplexity_std"),
+                 r["heldout_oov_rate"]] for row, r in zip(rows, results.generations)]
+    print(format_table(header, rows))
     print(f"wrote {out}")
     return 0
 
