@@ -307,7 +307,7 @@ def test_a_service_that_is_not_dask_is_one_line(tmp_path, data_dir, answer):
 
 
 def test_a_scheduler_without_workers_is_one_line(tmp_path, data_dir):
-    distributed = pytest.importorskip("distributed")
+    import distributed  # the test extra installs it: a missing one is a failure, not a skip
     with distributed.LocalCluster(n_workers=0, host="127.0.0.1", protocol="tcp", dashboard_address=None,
                                   processes=True) as cluster:
         port = cluster.scheduler_address.rsplit(":", 1)[1]
