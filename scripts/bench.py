@@ -4,7 +4,7 @@
                             [--notebook-trajectories 250] [--repeats 3] [--subword-run 10x5]
 
 Each section is a function registered in SECTIONS that prints its own results. The notebook-style
-baseline mirrors the authors' parametric notebook (REFERENCE.md): one trajectory and one generation at
+baseline mirrors the authors' published parametric notebook: one trajectory and one generation at
 a time, drawing all n samples. It is timed on a subset of the trajectories and extrapolated linearly to
 the full count (trajectories are independent and identical in cost), as every line says.
 """

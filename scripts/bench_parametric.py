@@ -1,6 +1,6 @@
 """Sections bernoulli, poisson and continuous of scripts/bench.py: this project's runs of the paper's
 parametric figures (Figures 3, 4, 13 and 5, theory included) beside notebook-style loops that fit one
-trajectory and one generation at a time, as the authors' notebook does (REFERENCE.md). The loop is
+trajectory and one generation at a time, as the authors' published notebook does. The loop is
 timed on a subset of the trajectories and extrapolated linearly to the full count (trajectories are
 independent and identical in cost), as every line says."""
 from __future__ import annotations
