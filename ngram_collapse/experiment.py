@@ -132,7 +132,7 @@ def theory(units: WordUnits, settings: RunSettings) -> dict[str, NDArray[np.floa
         else:
             lower, upper = bounds.corollary1_bounds(units.counts, k)
             corollary = {"bound_lower": lower, "bound_upper": upper}
-        return {**corollary, "predicted": predicted_distinct(units.effective, k),
+        return {**corollary, "predicted": predicted_distinct(units.effective, k, units.segments),
                 "sequence_limit": predicted_distinct(units.sequences, k)}
     if settings.workflow == "mix-fresh":
         return {"expected" if poisson else "bound_lower": regimes.mix_fresh_expected_distinct(units.counts, k, L)}

@@ -137,19 +137,70 @@ def sequence_counts(data: Sequences) -> NDArray[np.int64]:
     return out
 
 
-def predicted_distinct(effective: ArrayLike, k: ArrayLike) -> NDArray[np.float64]:
-    """Predicted E[uniq_k]: sum over words of 1 - exp(-e_w g_k), shape of ``k``.
+def clumped_iterates(returns: ArrayLike, k: ArrayLike) -> NDArray[np.float64]:
+    """h_k(R): the iterates of Corollary 2's g for a unit whose copies come in clumps, shape
+    ``k.shape + returns.shape`` (docs/theory.md §11.6).
 
-    Corollary 2's formula (and Corollary 1's lower bound) with the effective counts e_w of
-    :func:`word_units` in place of the counts; at order 1 e_w = c_w, so it *is* Corollary 2 /
-    Corollary 1's lower bound. The same formula serves both samplings: for order 1 the multinomial
-    process sits between Corollary 1's bounds, within Monte Carlo error of the lower one on real
-    corpora, and at higher orders the difference between the samplings is below the error of the
-    prediction (docs/theory.md).
+    A unit that in every generation has a Poisson(1 - R) number of clumps of copies, each clump of
+    geometric size (a copy is followed by another of the same clump with probability R), has
+    probability exp(-(1 - R) h_k(R)) of having no copy left at generation k, where h_0 = +inf,
+    h_1 = 1 and h_{k+1} = u / (1 - R + R u) with u = 1 - exp(-(1 - R) h_k). At R = 0 this is the
+    recursion of g_k, to the bit; for large k, h_k(R) ~ 2 / ((1 + R) k) against g_k ~ 2 / k.
 
     Args:
-        effective: effective counts, shape (V,) (zeros are ignored); also accepts plain counts,
-            segment counts or sequence counts (then it gives Corollary 2 or the limits).
+        returns: return probabilities R in [0, 1], any shape.
         k: generations >= 0, any shape.
     """
-    return bounds.corollary2_expected_distinct(effective, k)
+    r = np.asarray(returns, dtype=float)
+    if np.any(~(r >= 0) | (r > 1)):
+        raise InputError("return probabilities must lie in [0, 1]", "returns")
+    k = bounds._generations(k)
+    wanted = np.unique(k)
+    out = np.empty((wanted.size, r.size))
+    flat = r.ravel()
+    stay = 1.0 - flat
+    h = np.full(flat.size, np.inf)
+    for step in range(int(wanted.max(initial=0)) + 1):  # a recursion over k, not over units
+        if step == 1:
+            h = np.ones(flat.size)
+        elif step > 1:
+            u = -np.expm1(-stay * h)
+            den = stay + flat * u
+            h = np.divide(u, den, out=h / (1.0 + h), where=den > 0)  # R = 1: the limit h / (1 + h)
+        out[wanted == step] = h
+    return out[np.searchsorted(wanted, k)].reshape(k.shape + r.shape)
+
+
+def predicted_distinct(effective: ArrayLike, k: ArrayLike, segments: ArrayLike | None = None) -> NDArray[np.float64]:
+    """Predicted E[uniq_k], shape of ``k``.
+
+    Without ``segments``: sum over words of 1 - exp(-e_w g_k), Corollary 2's formula (and Corollary
+    1's lower bound) with ``effective`` in place of the counts; it also takes plain counts, segment
+    counts or sequence counts (then it gives Corollary 2 or the limits).
+
+    With ``segments`` (the prediction every run reports): sum over words of 1 - exp(-e_w h_k(R_w)),
+    where R_w = 1 - e_w / segments_w is the word's mean return probability per unit and h_k is
+    :func:`clumped_iterates`: the copies of a word come in clumps in every generation, not only in
+    the first (docs/theory.md §11.6). At order 1 e_w = c_w = segments_w, R_w = 0 and this is Corollary
+    2 / Corollary 1's lower bound to the bit. The same formula serves both samplings: for order 1 the
+    multinomial process sits between Corollary 1's bounds, within Monte Carlo error of the lower one
+    on real corpora, and at higher orders the difference between the samplings is below the error of
+    the prediction (docs/theory.md).
+
+    Args:
+        effective: effective counts, shape (V,) (zeros are ignored).
+        k: generations >= 0, any shape.
+        segments: the words' segment counts (:attr:`WordUnits.segments`), shape (V,), at least
+            ``effective`` wherever that is positive; None for Corollary 2's formula.
+    """
+    if segments is None:
+        return bounds.corollary2_expected_distinct(effective, k)
+    e, s = np.asarray(effective, dtype=float).ravel(), np.asarray(segments, dtype=float).ravel()
+    if e.shape != s.shape or np.any(e < 0) or np.any(s[e > 0] < e[e > 0] * (1 - 1e-12)):
+        raise InputError("segments must have the shape of effective and be at least effective", "segments")
+    live = e > 0
+    pairs, multiplicity = np.unique(np.stack([e[live], s[live]], axis=1), axis=0, return_counts=True)
+    returns = np.clip(1.0 - pairs[:, 0] / pairs[:, 1], 0.0, 1.0)  # grouped: few distinct (e, segments)
+    k = np.asarray(k)
+    per_pair = -np.expm1(-pairs[:, 0] * clumped_iterates(returns, k.ravel()))
+    return (per_pair @ multiplicity.astype(float)).reshape(k.shape)

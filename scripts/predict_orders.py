@@ -6,10 +6,12 @@
 
 For every corpus, segmentation, sampling scheme and order, one recursive run (``run_experiment``) and
 one row of a table: the worst difference over k = 1..K between the prediction
-(``predicted``: Corollary 1/2's formula with effective counts) and the observed mean fraction of the
-vocabulary still present, in points and in standard errors of the observed mean (sd over trajectories
+(``predicted``: Corollary 1/2's formula with effective counts, clumped in every generation) and the
+observed mean fraction of the vocabulary still present, in points and in standard errors of the observed mean (sd over trajectories
 / sqrt(T)), the largest |difference| in standard errors, and the same for the Corollary with counts
-(Corollary 1's lower bound under multinomial sampling, Corollary 2 under Poisson). The last lines give
+(Corollary 1's lower bound under multinomial sampling, Corollary 2 under Poisson) and for the first
+prediction (effective counts in Corollary 2's formula, clumps in generation 1 only: docs/theory.md
+§11.3). The last lines give
 the worst run. ``--full`` adds every run's per-generation table (observed, standard error, Corollary,
 prediction, sequence limit). Corpus specs are those of ``python -m ngram_collapse --corpus``.
 """
@@ -22,6 +24,7 @@ import numpy as np
 
 from ngram_collapse.corpus import DEFAULT_CORPUS, load_sequences
 from ngram_collapse.experiment import run_experiment
+from ngram_collapse.orders import predicted_distinct, word_units
 from ngram_collapse.output import format_table
 
 
@@ -29,15 +32,17 @@ def _list(kind: type):
     return lambda text: [kind(item) for item in text.split(",") if item]
 
 
-def compare(rows: list[dict], trajectories: int) -> dict[str, np.ndarray]:
+def compare(rows: list[dict], trajectories: int, first: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """Per generation k = 1..K, in percent of the vocabulary: the observed mean, its standard error,
-    the Corollary with counts, the prediction and the sequence-level limit."""
+    the Corollary with counts, the prediction, the sequence-level limit and, if given (expected
+    distinct words for k = 0..K), the first prediction."""
     m = rows[0]["distinct_mean"]
     corollary = "expected" if "expected" in rows[0] else "bound_lower"
     pick = lambda key: np.array([r[key] for r in rows[1:]], dtype=float) * 100 / m  # noqa: E731
     sd = np.array([r["distinct_std"] for r in rows[1:]], dtype=float)
     return {"observed": pick("distinct_mean"), "se": sd * 100 / m / math.sqrt(trajectories),
-            "corollary": pick(corollary), "predicted": pick("predicted"), "sequence_limit": pick("sequence_limit")}
+            "corollary": pick(corollary), "predicted": pick("predicted"), "sequence_limit": pick("sequence_limit"),
+            **({} if first is None else {"first": np.asarray(first[1:], dtype=float) * 100 / m})}
 
 
 def worst(table: dict[str, np.ndarray], key: str) -> tuple[float, int, float, float]:
@@ -66,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     header = ["corpus", "segment", "sampling", "order", "prediction - observed (points, k, se)", "max |z|",
-              "Corollary - observed (points, k, se)"]
+              "Corollary - observed (points, k, se)", "first prediction - observed (points, k, se)"]
     lines, full, runs = [], [], []
     for spec in args.corpus or [DEFAULT_CORPUS]:
         for segment in args.segments:
@@ -76,13 +81,15 @@ def main(argv: list[str] | None = None) -> int:
                     results = run_experiment(data, order=order, generations=args.generations,
                                              trajectories=args.trajectories, sampling=sampling, seed=args.seed,
                                              jobs=args.jobs)
-                    table = compare(results.generations, args.trajectories)
+                    first = predicted_distinct(word_units(data, order).effective, np.arange(args.generations + 1))
+                    table = compare(results.generations, args.trajectories, first)
                     d, k, z, zmax = worst(table, "predicted")
                     cd, ck, cz, _ = worst(table, "corollary")
+                    fd, fk, fz, _ = worst(table, "first")
                     name = spec or DEFAULT_CORPUS
                     runs.append((abs(d), name, segment, sampling, order, d, k, z, zmax))
                     lines.append([name, segment, sampling, order, f"{d:+.2f} (k={k}, {z:+.1f})", f"{zmax:.1f}",
-                                  f"{cd:+.2f} (k={ck}, {cz:+.1f})"])
+                                  f"{cd:+.2f} (k={ck}, {cz:+.1f})", f"{fd:+.2f} (k={fk}, {fz:+.1f})"])
                     if args.full:
                         full.append((f"{name}, {segment}, {sampling}, order {order} (percent of "
                                      f"{results.generations[0]['distinct_mean']:.0f} words)", table))

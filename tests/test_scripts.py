@@ -178,6 +178,8 @@ def test_predict_orders_worst_difference_by_hand():
     np.testing.assert_allclose(table["se"], [1.0, 2.0])
     assert predict.worst(table, "predicted") == (-2.0, 2, -1.0, 1.0)
     assert predict.worst(table, "corollary") == (-1.0, 1, -1.0, 1.0)
+    table = predict.compare(rows, trajectories=4, first=np.array([100.0, 83.0, 61.0]))
+    assert predict.worst(table, "first") == (3.0, 1, 3.0, 3.0)
 
 
 def test_predict_orders_runs(capsys, data_dir):
