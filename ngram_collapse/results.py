@@ -202,21 +202,27 @@ def _to_json(x: Any) -> Any:
 
 
 def write_csv(path: Path, header: Sequence[str], table_rows: Iterable[Sequence[Any]]) -> None:
-    """Write a CSV file with a header row."""
+    """Write a CSV file with a header row (lines end in \\n, like every CSV file of this package)."""
     with open(path, "w", encoding="utf-8", newline="") as f:
-        w = csv.writer(f)
+        w = csv.writer(f, lineterminator="\n")
         w.writerow(header)
         w.writerows(table_rows)
 
 
 def write_columns(path: Path, columns: Mapping[str, ArrayLike]) -> None:
-    """Write equal-length columns as CSV; all-integer tables are formatted by numpy (millions of rows
-    a second), others row by row."""
+    """Write equal-length columns as CSV. All-integer tables are formatted by numpy (millions of rows a
+    second); other numeric tables column by column (``repr`` of each float, as the csv module writes
+    it, without a Python call per row); tables with text row by row, quoted where needed."""
     arrays = [np.asarray(c) for c in columns.values()]
     if all(a.dtype.kind in "iub" for a in arrays):
         with open(path, "wb") as f:
             f.write((",".join(columns) + "\n").encode())
             f.write(_integer_csv(arrays))
+    elif all(a.dtype.kind in "iubf" for a in arrays):
+        cells = [map(repr if a.dtype.kind == "f" else str, a.tolist()) for a in arrays]
+        lines = "\n".join(map(",".join, zip(*cells)))
+        with open(path, "w", encoding="utf-8", newline="") as f:
+            f.write(",".join(columns) + "\n" + lines + ("\n" if lines else ""))
     else:
         write_csv(path, list(columns), zip(*(a.tolist() for a in arrays)))
 

@@ -111,6 +111,23 @@ def test_integer_columns_are_written_exactly(tmp_path):
     assert all(np.array_equal(back[k], columns[k]) for k in columns)
 
 
+def test_numeric_columns_are_written_as_the_csv_module_writes_them(tmp_path):
+    rng = np.random.default_rng(1)
+    columns = trajectory_columns(mu=rng.standard_normal((6, 4)) * 10.0 ** rng.integers(-300, 300, (6, 4)),
+                                 flag=rng.random((6, 4)) > 0.5)
+    columns["mu"][:4] = [math.nan, math.inf, -0.0, 5e-324]
+    write_columns(tmp_path / "fast.csv", columns)
+    with open(tmp_path / "slow.csv", "w", newline="") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(list(columns))
+        w.writerows(zip(*(np.asarray(c).tolist() for c in columns.values())))
+    assert (tmp_path / "fast.csv").read_bytes() == (tmp_path / "slow.csv").read_bytes()
+    back = results.read_columns(tmp_path / "fast.csv")
+    assert np.array_equal(back["mu"], columns["mu"], equal_nan=True)
+    write_columns(tmp_path / "empty.csv", {"x": np.array([]), "y": np.array([], dtype=np.int64)})
+    assert (tmp_path / "empty.csv").read_text() == "x,y\n"
+
+
 def test_a_non_finite_summary_is_refused():
     with pytest.raises(InputError, match="survival is inf at generation 1"):
         Results("poisson", {"generations": 1}, rows({"generation": np.arange(2), "survival": [1.0, math.inf]}),
