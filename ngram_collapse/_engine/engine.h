@@ -1,8 +1,8 @@
 /*
  * The compiled kernels of ngram_collapse.table (the extension module ngram_collapse._engine):
  * counting the n-grams of a corpus into a table, drawing sequences from a count vector over that
- * table, and the decoding transforms; and the walk of a corpus through its table that
- * ngram_collapse.orders needs. This header holds what the source files share: the types, the
+ * table, and the decoding transforms; the walk of a corpus through its table that
+ * ngram_collapse.orders needs; and the joint ML fit of ngram_collapse.continuous.gmm. This header holds what the source files share: the types, the
  * constants, the small helpers the hot loops inline, and the functions of one file that another
  * calls.
  *
@@ -14,6 +14,7 @@
  *   walk.c       walk: drawing sequences
  *   units.c      units: the walk of a corpus through its table for ngram_collapse.orders
  *   effective.c  effective and sequence_counts: per-id sums for ngram_collapse.orders
+ *   gmm.c        gmm_joint_ml: the symmetric mixture's joint ML fit for ngram_collapse.continuous.gmm
  *   module.c     the method table and the module's init function
  *
  * Plain C against the CPython API. Arrays come in through the buffer protocol (numpy arrays,
@@ -181,9 +182,10 @@ PyObject *walk(PyObject *self, PyObject *args);
 PyObject *units(PyObject *self, PyObject *args);
 PyObject *effective(PyObject *self, PyObject *args);
 PyObject *sequence_counts(PyObject *self, PyObject *args);
+PyObject *gmm_joint_ml(PyObject *self, PyObject *args);
 
 extern const char build_table_doc[], transform_doc[], walk_doc[], units_doc[], effective_doc[],
-    sequence_counts_doc[];
+    sequence_counts_doc[], gmm_joint_ml_doc[];
 
 #pragma GCC visibility pop
 

@@ -11,6 +11,7 @@ static PyMethodDef methods[] = {
     {"units", units, METH_VARARGS, units_doc},
     {"effective", effective, METH_VARARGS, effective_doc},
     {"sequence_counts", sequence_counts, METH_VARARGS, sequence_counts_doc},
+    {"gmm_joint_ml", gmm_joint_ml, METH_VARARGS, gmm_joint_ml_doc},
     {NULL, NULL, 0, NULL},
 };
 

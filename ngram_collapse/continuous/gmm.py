@@ -16,11 +16,10 @@ from typing import Self
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from .. import _engine
+
 GRID_POINTS = 24
 """Interior grid points on t / sqrt(m2) in (0, 1) where :func:`joint_ml` looks for sign changes."""
-
-_MAX_ITERATIONS = 200
-_TOL = 1e-14
 
 
 def _as_batch(x: ArrayLike) -> tuple[NDArray[np.float64], bool]:
@@ -31,60 +30,6 @@ def _as_batch(x: ArrayLike) -> tuple[NDArray[np.float64], bool]:
     return np.atleast_2d(x), x.ndim == 1
 
 
-def _score(y: NDArray[np.float64], t: NDArray[np.float64]) -> tuple[NDArray, NDArray]:
-    """f(t) = mean(y tanh(t y / (1 - t^2))) - t and f'(t), row by row, for samples with mean(y^2) = 1.
-
-    f is h(t) / n of docs/theory.md §10.1 after scaling x to unit second moment; its sign is the sign of
-    the derivative of the profile log-likelihood along sigma^2 = 1 - t^2.
-    """
-    s2 = 1.0 - t * t
-    th = np.tanh(y * (t / s2)[:, None])
-    f = (y * th).mean(axis=1) - t
-    df = (1.0 + t * t) / (s2 * s2) * (y * y * (1.0 - th * th)).mean(axis=1) - 1.0
-    return f, df
-
-
-def _profile_loglik(y: NDArray[np.float64], t: NDArray[np.float64]) -> NDArray[np.float64]:
-    """Log-likelihood (up to a constant) of (mu, sigma^2) = (t, 1 - t^2) for rows of y, mean(y^2) = 1."""
-    n = y.shape[1]
-    s2 = 1.0 - t * t
-    z = np.abs(y * (t / s2)[:, None])
-    logcosh = (z + np.log1p(np.exp(-2.0 * z))).sum(axis=1)
-    return -0.5 * n * np.log(s2) + logcosh - 0.5 * n * (1.0 + t * t) / s2
-
-
-def _newton_bisect(y: NDArray, lo: NDArray, hi: NDArray, f_lo: NDArray, f_hi: NDArray,
-                   start: NDArray) -> NDArray[np.float64]:
-    """Root of f in each bracket (lo, hi) with f(lo) = ``f_lo`` > 0 >= f(hi) = ``f_hi``: Newton steps from
-    where the chord crosses 0 (from the middle of the first bracket, and from ``start`` = mean|y| in the
-    last when it lies there), bisection when a step leaves the bracket. All brackets advance together;
-    finished ones drop out."""
-    lo, hi = lo.copy(), hi.copy()
-    inner = (lo > 0) & (hi < 1)  # both ends are grid points, where f is known (at 0 and 1 only its sign)
-    t = np.where(inner, lo + (hi - lo) * f_lo / np.where(inner, f_lo - f_hi, 1.0), 0.5 * (lo + hi))
-    # next to 1 (sigma -> 0, as collapse proceeds) f(t) -> mean|y| - t: start there, where the root is
-    last = (hi == 1) & (start > lo) & (start < 1)
-    t = np.where(last, start, t)
-    root = t.copy()
-    active = np.arange(t.size)
-    for _ in range(_MAX_ITERATIONS):
-        if active.size == 0:
-            break
-        f, df = _score(y[active], t)
-        up = f > 0
-        lo_a = np.where(up, t, lo[active])
-        hi_a = np.where(up, hi[active], t)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            newton = t - f / df
-        inside = (newton > lo_a) & (newton < hi_a)
-        t_new = np.where(inside, newton, 0.5 * (lo_a + hi_a))
-        lo[active], hi[active] = lo_a, hi_a
-        done = (np.abs(t_new - t) <= _TOL) | (hi_a - lo_a <= _TOL) | (f == 0)
-        root[active] = np.where(f == 0, t, t_new)
-        active, t = active[~done], t_new[~done]
-    return root
-
-
 def joint_ml(x: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Joint maximum-likelihood (mu, sigma) of the symmetric mixture 0.5 N(mu, s^2) + 0.5 N(-mu, s^2).
 
@@ -93,7 +38,7 @@ def joint_ml(x: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     Along sigma^2 = m2 - t^2 the log-likelihood increases where h > 0, so its local maxima are
     t = 0 (when h < 0 just above 0) and the roots where h changes sign from + to -.
 
-    Method, for all rows at once: the sign of h just above 0 is that of 3 m2^2 - m4 (h ~ c t^3 there,
+    Method, row by row: the sign of h just above 0 is that of 3 m2^2 - m4 (h ~ c t^3 there,
     since h(0) = h'(0) = 0), and h -> n (m1 - sqrt(m2)) <= 0 as t -> sqrt(m2). Between them h is
     evaluated on ``GRID_POINTS`` equally spaced points; every + to - sign change is refined by a
     bracketed Newton iteration with bisection safeguard, and the candidate (0 or a root) of highest
@@ -107,6 +52,10 @@ def joint_ml(x: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
       point a non-stationary one;
     * an all-zero sample gives (0, 0); a sample with all |x_i| equal gives (|x_1|, 0).
 
+    The work is done row by row in compiled code (``ngram_collapse._engine.gmm_joint_ml``), where the
+    grid's tanh is computed from one ``exp`` (to a few units in the last place); the Newton iteration
+    stops when a step or the bracket is below 1e-14 (on the scaled t = mu / sqrt(m2)), or after 200 steps.
+
     Args:
         x: one sample, shape (n,), or a batch, shape (T, n) with one sample per row.
 
@@ -116,30 +65,9 @@ def joint_ml(x: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     x, single = _as_batch(x)
     m2 = (x * x).mean(axis=1)
     scale = np.sqrt(m2)
-    y = x / np.where(scale > 0, scale, 1.0)[:, None]
-    rows = y.shape[0]
-    grid = np.arange(1, GRID_POINTS + 1) / (GRID_POINTS + 1)
-    values = np.empty((rows, GRID_POINTS + 2))  # f at 0+ (its sign), on the grid, and at 1- (its limit)
-    values[:, 0] = 3.0 - (y**4).mean(axis=1)
-    z = np.outer(y, grid / (1.0 - grid * grid))  # (rows n, grid): one contiguous pass each, in place
-    np.tanh(z, out=z)
-    z *= y.reshape(-1, 1)
-    values[:, 1:-1] = z.reshape(rows, y.shape[1], GRID_POINTS).mean(axis=1) - grid
-    values[:, -1] = -1.0  # f tends to mean|y| - 1 <= 0 at 1-, where it is not defined
-    edges = np.concatenate(([0.0], grid, [1.0]))
-    # all |x_i| equal to rounding (collapsed to sigma = 0): f(t) = mean|y| - t < 0 below t = 1, root 1
-    equal = np.abs(y).mean(axis=1) >= 1.0 - _TOL
-    row, cell = np.nonzero((values[:, :-1] > 0) & (values[:, 1:] <= 0) & ~equal[:, None])
-    roots = _newton_bisect(y[row], edges[cell], edges[cell + 1], values[row, cell], values[row, cell + 1],
-                           np.abs(y[row]).mean(axis=1))
-    loglik = _profile_loglik(y[row], roots)
-    t = np.zeros(rows)
-    best = _profile_loglik(y, t)
-    order = np.lexsort((loglik, row))  # by row, then by likelihood: each row's best root is its group's last
-    last = order[np.flatnonzero(np.append(row[order][1:] != row[order][:-1], True))] if row.size else order
-    better = last[loglik[last] > best[row[last]]]
-    t[row[better]] = roots[better]
-    t[equal] = 1.0
+    y = np.ascontiguousarray(x / np.where(scale > 0, scale, 1.0)[:, None])
+    t = np.empty(y.shape[0])
+    _engine.gmm_joint_ml(y, GRID_POINTS, t)
     t[scale == 0] = 0.0
     mu = t * scale
     sigma = scale * np.sqrt(np.maximum(1.0 - t * t, 0.0))
