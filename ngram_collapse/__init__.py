@@ -20,16 +20,30 @@ The parametric models (Bernoulli, Poisson, Categorical) are in :mod:`ngram_colla
 :func:`ngram_collapse.simulate.simulate`; the continuous ones in :mod:`ngram_collapse.continuous`; the
 paper's bounds in :mod:`ngram_collapse.bounds`; reading results back in :mod:`ngram_collapse.results`.
 """
+from typing import Any
+
 from . import bounds, results
-from .corpus import load_sequences
 from .errors import InputError
-from .experiment import run_experiment
 from .settings import RunSettings
 from .loop import Generation, recursive_training
 from .ngram import NgramModel
 from .results import Results
 from .simulate import simulate
 from .vocab import Sequences, Vocabulary
+
+# Reading corpora and running experiments pull in the process pool, the corpus registry and the
+# dataset readers; they are imported on first use (PEP 562), which keeps ``simulate``'s start-up light.
+_ON_FIRST_USE = {"load_sequences": "corpus", "run_experiment": "experiment"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _ON_FIRST_USE:
+        import importlib
+
+        value = getattr(importlib.import_module(f".{_ON_FIRST_USE[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = [
     "Generation",

@@ -25,11 +25,10 @@ from pathlib import Path
 from .datasets_io import DATASET_SUFFIXES, HUB_PREFIX, dataset_blocks, is_dataset_folder
 from .encoder import Encoder, encode_python, encode_whitespace
 from .errors import InputError
-from .textfiles import embedded_text, file_blocks, text_lines
+from .textfiles import DEFAULT_CORPUS, embedded_text, file_blocks, text_lines
 from .vocab import Sequences
 
 DATA_ENV = "NGRAM_COLLAPSE_DATA"
-DEFAULT_CORPUS = "python-docs"
 BLOCK_BYTES = 4 << 20  # text is read, checked and tokenized in blocks of about this many bytes
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+import os
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,17 +45,26 @@ _PACKAGES = ("ngram-collapse", "numpy", "scipy", "nltk", "datasets", "tqdm", "ma
 
 
 def versions() -> dict[str, str]:
-    """Versions of Python and of this package and its dependencies (not imported to find them)."""
+    """Versions of Python and of this package and its dependencies, read from the names of their
+    ``NAME-VERSION.dist-info`` folders on ``sys.path`` (the first one found wins, as for an import):
+    neither the packages nor ``importlib.metadata`` (30 ms) are imported to find them."""
     import platform
-    from importlib.metadata import PackageNotFoundError, version
+    import re
+    import sys
 
-    found = {"python": platform.python_version()}
-    for name in _PACKAGES:
+    wanted = {re.sub(r"[-_.]+", "_", name).lower(): name for name in _PACKAGES}
+    found = {}
+    for entry in sys.path:
         try:
-            found[name] = version(name)
-        except PackageNotFoundError:
-            found[name] = "not installed"
-    return found
+            names = os.listdir(entry or ".")
+        except OSError:
+            continue
+        for folder in names:
+            project, _, version = folder.removesuffix(".dist-info").partition("-")
+            name = wanted.get(re.sub(r"[-_.]+", "_", project).lower())
+            if folder.endswith(".dist-info") and name and name not in found:
+                found[name] = version
+    return {"python": platform.python_version(), **{name: found.get(name, "not installed") for name in _PACKAGES}}
 
 
 @dataclass(frozen=True)

@@ -81,6 +81,10 @@ def _valid_utf8(block: bytes) -> bool:
     return True
 
 
+DEFAULT_CORPUS = "python-docs"
+"""The name of the embedded text, the corpus of a run that names none."""
+
+
 def embedded_text() -> str:
     """Real English prose shipped with Python: the help topics of ``pydoc_data`` (about 65K words)."""
     from pydoc_data.topics import topics

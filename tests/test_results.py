@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+import sys
 
 import numpy as np
 import pytest
@@ -126,6 +127,20 @@ def test_numeric_columns_are_written_as_the_csv_module_writes_them(tmp_path):
     assert np.array_equal(back["mu"], columns["mu"], equal_nan=True)
     write_columns(tmp_path / "empty.csv", {"x": np.array([]), "y": np.array([], dtype=np.int64)})
     assert (tmp_path / "empty.csv").read_text() == "x,y\n"
+
+
+def test_versions_are_those_importlib_metadata_finds():
+    from importlib.metadata import PackageNotFoundError, version
+
+    def reference(name):
+        try:
+            return version(name)
+        except PackageNotFoundError:
+            return "not installed"
+
+    found = results.versions()
+    assert found["python"] == "{}.{}.{}".format(*sys.version_info[:3])
+    assert {name: found[name] for name in results._PACKAGES} == {name: reference(name) for name in results._PACKAGES}
 
 
 def test_a_non_finite_summary_is_refused():

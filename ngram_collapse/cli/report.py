@@ -10,7 +10,7 @@ from .options import (add_common, add_corpus_options, add_estimator, corpus_opti
 
 
 def add_command(commands: argparse._SubParsersAction) -> None:
-    from ..corpus import DEFAULT_CORPUS
+    from ..textfiles import DEFAULT_CORPUS
 
     description = (
         "Which words are forgotten, and when: recursive n-gram training over a grid of corpora x "
@@ -43,7 +43,7 @@ def add_command(commands: argparse._SubParsersAction) -> None:
 def report_command(args: argparse.Namespace) -> int:
     """``report [options]``: vocabulary-survival report over a grid of corpora, orders and sampling
     schemes; one folder per cell, ``cells.csv`` and ``report.html`` at the top of ``--out``."""
-    from ..corpus import DEFAULT_CORPUS
+    from ..textfiles import DEFAULT_CORPUS
     from ..report import Settings, expand_grid, run_report
     from ..report.grid import AXES
 
