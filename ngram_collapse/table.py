@@ -152,7 +152,8 @@ class NgramCounts:
         in [0, total) (Lemire's method on the generator's 64-bit output) followed by a search of
         the cumulative counts (in contexts of more than 8 entries, an alias table: two exact
         integer draws); otherwise the weights are doubles and the draws uniform doubles. Memory
-        beside the sample: the draw tables of this call (20 bytes per entry) and the new counts.
+        beside the sample: the draw tables of this call (at most 16 bytes per entry with
+        temperature 1, 20 otherwise) and the new counts.
 
         Returns:
             The sample, carrying its own :class:`NgramCounts` over this table.

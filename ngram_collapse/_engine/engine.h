@@ -159,7 +159,7 @@ static inline void sort_ranked(ranked *r, int64_t n) {
 
 /* ---------------------------------------------------------------------------------------------
  * Draw tables (draws.c, used by walk.c): in a context of at most SMALL entries, the cumulative
- * weights; in a larger one, an alias table.
+ * weights; in a larger one, an alias table. Narrow (32-bit) tables when the weights allow.
  */
 
 #define SMALL 8
@@ -171,6 +171,15 @@ typedef union {
 
 int build_draws(weight_t *thr, uint32_t *alias, weight_t *totals, const int64_t *first, int64_t C,
                 const void *weights, int floating);
+
+/* Narrow draw tables, for integer weights whose every context total fits in 32 bits (counts always
+ * do: build_table refuses 2**32 words and sequences): `cum`, C + D 32-bit values in the table's
+ * order, context c's total at first[c] + c followed by its entries' cumulative weights (entry e of
+ * context c at e + c + 1), so that a draw in a small context reads one line; and in a context of
+ * more than SMALL entries, `cell`, per entry (D of them, the others not written), its alias
+ * threshold (low 32 bits) and its alias (high 32 bits), read at once. The values are those of
+ * build_draws, so a walk draws the same entries from either. */
+int build_narrow(uint32_t *cum, uint64_t *cell, const int64_t *first, int64_t C, const int64_t *weights);
 
 /* ---------------------------------------------------------------------------------------------
  * The module's functions and their docstrings (module.c lists them).
