@@ -2,7 +2,7 @@
 from setuptools import Extension, setup
 
 # The C sources of ngram_collapse._engine, one file per part (engine.h says which holds what).
-ENGINE = "ngram_collapse/_engine/"
+ENGINE = "ngram_collapse/_engine_src/"
 SOURCES = ["module.c", "buffers.c", "count.c", "table.c", "transform.c", "draws.c", "walk.c", "units.c",
            "effective.c", "gmm.c"]
 
