@@ -172,6 +172,13 @@ def alive(pid: int) -> bool:
     return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
+def default_ctrl_c():
+    """In the child: Ctrl-C handled as in a terminal's foreground job, even when the tests themselves
+    run with SIGINT ignored (started in the background by a shell without job control, or by nohup),
+    which the child would otherwise inherit and keep, as every Unix program does."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def long_run(tmp_path, data_dir, report=False):
     """A run (or a report of 6 cells) with 2 worker processes that would take minutes; returns it and
     its workers once both run."""
@@ -180,7 +187,7 @@ def long_run(tmp_path, data_dir, report=False):
             str(data_dir), "--generations", "500", "--trajectories", "4", "--jobs", "2", "--quiet",
             "--out", str(tmp_path / "out")]
     proc = subprocess.Popen(argv, cwd=tmp_path, env=env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, start_new_session=True)
+                            text=True, start_new_session=True, preexec_fn=default_ctrl_c)
     deadline = time.monotonic() + 60
     while len(children(proc.pid)) < 2:
         assert proc.poll() is None, proc.communicate()
