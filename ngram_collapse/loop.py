@@ -19,6 +19,7 @@ A model is any object with
 from __future__ import annotations
 
 import copy
+import sys
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -113,8 +114,32 @@ def progress_bar(total: int, enabled: bool, generations: Iterable[Any] | None = 
                  desc: str = "generations") -> Any:
     """A tqdm bar on stderr (shown only when ``enabled`` and stderr is a terminal) counting
     generations, or words with ``unit="word"`` (then with a words/s rate); wrapping ``generations``
-    (e.g. the loop's iterator) when given."""
+    (e.g. the loop's iterator) when given. When it would not be shown, a silent stand-in with the same
+    use (iteration, ``update``, ``close``, ``with``), so that tqdm is not even imported (25 ms)."""
+    if not (enabled and sys.stderr is not None and sys.stderr.isatty()):
+        return _Silent(generations)
     from tqdm import tqdm
 
-    return tqdm(generations, total=total, unit=unit, unit_scale=unit == "word", desc=desc, leave=False,
-                disable=None if enabled else True)
+    return tqdm(generations, total=total, unit=unit, unit_scale=unit == "word", desc=desc, leave=False)
+
+
+class _Silent:
+    """A progress bar that shows nothing: :func:`progress_bar` when no bar is shown."""
+
+    def __init__(self, iterable: Iterable[Any] | None) -> None:
+        self.iterable = iterable
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.iterable if self.iterable is not None else ())
+
+    def update(self, n: float = 1) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+    def __enter__(self) -> _Silent:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass

@@ -137,3 +137,23 @@ def test_loop_yields_every_generation_and_leaves_the_model_alone(small):
     assert all(g.data.num_tokens == model.data.num_tokens for g in gens)
     with pytest.raises(ValueError):
         next(recursive_training(model, model.data, 1, -1, np.random.default_rng(0)))
+
+
+def test_generation_progress_bar_only_when_asked_and_on_a_terminal(monkeypatch):
+    """A bar (tqdm, with its rate) when asked for and stderr is a terminal; otherwise nothing is shown
+    and tqdm is not needed, but the stand-in is used the same way."""
+    import io
+    import sys
+
+    from ngram_collapse.loop import progress_bar
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    for enabled, stderr, shown in ((True, Terminal(), True), (False, Terminal(), False), (True, io.StringIO(), False)):
+        monkeypatch.setattr(sys, "stderr", stderr)
+        assert list(progress_bar(3, enabled, iter("abc"))) == ["a", "b", "c"]
+        with progress_bar(1000, enabled, unit="word") as bar:
+            bar.update(1000)
+        assert ("word/s" in stderr.getvalue()) == shown
