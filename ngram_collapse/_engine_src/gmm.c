@@ -66,7 +66,7 @@ static double gmm_root(const double *y, int64_t n, double lo, double hi, double 
 
 /* t for one row: 0, a root of f, or 1 when all |y_i| are equal (collapsed to sigma = 0). The grid has
  * `grid` points edge[1..grid] = j / (grid + 1), with edge[0] = 0 and edge[grid + 1] = 1, and
- * a[j] = -2 edge[j + 1] / (1 - edge[j + 1]^2); value has room for grid + 2 numbers. */
+ * a[j] = edge[j + 1] / (1 - edge[j + 1]^2); value has room for grid + 2 numbers. */
 static double gmm_fit_row(const double *y, int64_t n, int grid, const double *edge, const double *a,
                           double *value) {
     double abs_mean = 0.0, m4 = 0.0;
@@ -81,10 +81,7 @@ static double gmm_fit_row(const double *y, int64_t n, int grid, const double *ed
     for (int j = 1; j <= grid; j++) value[j] = 0.0;
     for (int64_t i = 0; i < n; i++) {
         double ay = fabs(y[i]);
-        for (int j = 0; j < grid; j++) {
-            double e = exp(ay * a[j]);
-            value[j + 1] += ay * ((1.0 - e) / (1.0 + e));
-        }
+        for (int j = 0; j < grid; j++) value[j + 1] += ay * gmm_tanh(ay * a[j]);
     }
     for (int j = 1; j <= grid; j++) value[j] = value[j] / (double)n - edge[j];
     value[grid + 1] = -1.0; /* f tends to mean|y| - 1 <= 0 at 1-, where it is not defined */
@@ -140,7 +137,7 @@ PyObject *gmm_joint_ml(PyObject *self, PyObject *args) {
     for (int j = 1; j <= grid; j++) {
         double g = (double)j / (grid + 1);
         edge[j] = g;
-        a[j - 1] = -2.0 * g / (1.0 - g * g);
+        a[j - 1] = g / (1.0 - g * g);
     }
     Py_BEGIN_ALLOW_THREADS
     for (int64_t r = 0; r < rows; r++) out[r] = gmm_fit_row(y + r * n, n, grid, edge, a, value);

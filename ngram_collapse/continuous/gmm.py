@@ -52,8 +52,8 @@ def joint_ml(x: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
       point a non-stationary one;
     * an all-zero sample gives (0, 0); a sample with all |x_i| equal gives (|x_1|, 0).
 
-    The work is done row by row in compiled code (``ngram_collapse._engine.gmm_joint_ml``), where the
-    grid's tanh is computed from one ``exp`` (to a few units in the last place); the Newton iteration
+    The work is done row by row in compiled code (``ngram_collapse._engine.gmm_joint_ml``), where
+    tanh is computed from one ``exp`` (to a few units in the last place); the Newton iteration
     stops when a step or the bracket is below 1e-14 (on the scaled t = mu / sqrt(m2)), or after 200 steps.
 
     Args:
