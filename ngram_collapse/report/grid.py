@@ -32,7 +32,7 @@ REPORT_JSON = "report.json"
 #: how a setting that varies over a grid shows in a cell's folder name (value appended to the prefix)
 _NAME_PREFIX = {"workflow": "", "real_fraction": "L", "temperature": "T", "top_k": "k", "top_p": "p", "estimator": ""}
 #: the grid's axes beyond corpus, order and sampling: RunSettings fields, by their command-line lists
-AXES = ("workflow", "real_fraction", "temperature", "top_k", "top_p", "estimator")
+AXES = tuple(_NAME_PREFIX)
 #: the estimator parameters that apply to one estimator only (given for a grid, they go to its cells)
 _ESTIMATOR_ONLY = {"gamma": "lidstone", "unigram_floor": "kneser-ney"}
 
@@ -71,11 +71,6 @@ class Cell:
         """The cell's identity, from which its seed is derived (a default cell's key is the same as
         before the extra axes existed, so its numbers are too)."""
         return "\0".join([self.corpus, str(self.order), self.sampling, *(f"{n}={v}" for n, v in self.extra)])
-
-    @property
-    def regime(self) -> str:
-        """The settings beyond corpus, order and sampling, as a short label (``replace`` by default)."""
-        return " ".join(f"{_NAME_PREFIX.get(n, n + '=')}{v}" for n, v in self.extra) or "replace"
 
 
 @dataclass(frozen=True)
@@ -142,16 +137,16 @@ def expand_grid(corpora: Sequence[str], orders: Sequence[int], samplings: Sequen
     unknown = set(axes) - set(AXES)
     if unknown:
         raise TypeError(f"not grid axes: {', '.join(sorted(unknown))}")
-    workflows = axes.get("workflow", ["replace"])
-    fractions = axes.get("real_fraction", [None])
+    defaults, cells = RunSettings(), []
+    values = {name: axes.get(name, [getattr(defaults, name)]) for name in AXES}
+    workflows, fractions = values["workflow"], values["real_fraction"]
     if "real_fraction" in axes and not set(workflows) & set(MIXING):
         raise InputError(f"real_fraction applies to the mixing workflows ({', '.join(MIXING)}), not to "
                          f"{', '.join(workflows)}", "real_fraction")
     regimes = [{"workflow": w, "real_fraction": f} for w in workflows for f in (fractions if w in MIXING else [None])]
     options = [dict(regime, temperature=t, top_k=k, top_p=p, estimator=e) for regime in regimes
-               for t in axes.get("temperature", [1.0]) for k in axes.get("top_k", [None])
-               for p in axes.get("top_p", [None]) for e in axes.get("estimator", ["mle"])]
-    defaults, cells = RunSettings(), []
+               for t in values["temperature"] for k in values["top_k"] for p in values["top_p"]
+               for e in values["estimator"]]
     for corpus, order, sampling, opts in itertools.product(corpora, orders, samplings, options):
         _run_settings(order, sampling, opts, shared or {})  # every value checked before any work
         cells.append(Cell(corpus, order, sampling, tuple((n, v) for n, v in opts.items() if v != getattr(defaults, n))))
