@@ -25,7 +25,8 @@ from numpy.typing import NDArray
 from . import bounds, checks, regimes, seeding
 from .decoding import Decoding
 from .errors import InputError
-from .loop import SAMPLING_SCHEMES, Generation, progress_bar, recursive_training
+from .loop import SAMPLING_SCHEMES, Generation, recursive_training
+from .progress import progress_bar
 from .measures import entropy_bits, total_variation
 from .parametric import Bernoulli, Categorical, Counts, Poisson, zipf_mandelbrot
 from .results import Results, rows, spread, trajectory_columns

@@ -14,6 +14,7 @@ from itertools import chain, islice
 import numpy as np
 
 from .arrow import as_arrow, numpy_view
+from .progress import progress_bar
 from .textfiles import text_lines
 from .vocab import BOS, BOS_ID, EOS, EOS_ID, FIRST_WORD_ID, Sequences, Vocabulary
 
@@ -35,21 +36,13 @@ class Encoder:
         self.ids = array("i")
         self.offsets = array("q", [0])
         self.left = max_words  # words still to take, or None
-        self.progress = progress
-        self.bar = None
+        self.bar = progress_bar(max_words, progress, unit=" words", desc="reading")
 
     def __enter__(self) -> Encoder:
-        if self.progress:
-            from tqdm import tqdm
-
-            # disable=None: shown only when stderr is a terminal
-            self.bar = tqdm(total=self.left, disable=None, unit=" words", unit_scale=True,
-                            desc="reading", leave=False)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self.bar is not None:
-            self.bar.close()
+        self.bar.close()
 
     @property
     def full(self) -> bool:
@@ -85,8 +78,7 @@ class Encoder:
     def _taken(self, n: int) -> None:
         if self.left is not None:
             self.left -= n
-        if self.bar is not None:
-            self.bar.update(n)
+        self.bar.update(n)
 
     def sequences(self) -> Sequences:
         vocab = Vocabulary(islice(self.index, FIRST_WORD_ID, None))

@@ -16,7 +16,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from . import bounds, checks, regimes, seeding
-from .loop import progress_bar, recursive_training
+from .loop import recursive_training
+from .progress import progress_bar
 from .measures import Forgetting, entropy_bits, total_variation
 from .heldout import evaluate
 from .ngram import NgramModel

@@ -19,9 +19,8 @@ A model is any object with
 from __future__ import annotations
 
 import copy
-import sys
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, Self, TypeVar
 
@@ -108,38 +107,3 @@ def recursive_training(
         model = copy.copy(model)  # the previous model is released here unless the caller keeps it
         model.fit(step.train)
         yield Generation(k, step.size, step.train, model, step.sample, drawn - start, time.perf_counter() - drawn)
-
-
-def progress_bar(total: int, enabled: bool, generations: Iterable[Any] | None = None, unit: str = "gen",
-                 desc: str = "generations") -> Any:
-    """A tqdm bar on stderr (shown only when ``enabled`` and stderr is a terminal) counting
-    generations, or words with ``unit="word"`` (then with a words/s rate); wrapping ``generations``
-    (e.g. the loop's iterator) when given. When it would not be shown, a silent stand-in with the same
-    use (iteration, ``update``, ``close``, ``with``), so that tqdm is not even imported (25 ms)."""
-    if not (enabled and sys.stderr is not None and sys.stderr.isatty()):
-        return _Silent(generations)
-    from tqdm import tqdm
-
-    return tqdm(generations, total=total, unit=unit, unit_scale=unit == "word", desc=desc, leave=False)
-
-
-class _Silent:
-    """A progress bar that shows nothing: :func:`progress_bar` when no bar is shown."""
-
-    def __init__(self, iterable: Iterable[Any] | None) -> None:
-        self.iterable = iterable
-
-    def __iter__(self) -> Iterator[Any]:
-        return iter(self.iterable if self.iterable is not None else ())
-
-    def update(self, n: float = 1) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
-
-    def __enter__(self) -> _Silent:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        pass

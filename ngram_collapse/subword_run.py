@@ -25,7 +25,8 @@ from numpy.typing import NDArray
 
 from . import checks, seeding
 from .experiment import WORDS_HEADER, theory, word_rows
-from .loop import progress_bar, recursive_training
+from .loop import recursive_training
+from .progress import progress_bar
 from .measures import Forgetting
 from .orders import WordUnits, word_units
 from .pool import run_ordered

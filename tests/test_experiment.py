@@ -145,7 +145,7 @@ def test_generation_progress_bar_only_when_asked_and_on_a_terminal(monkeypatch):
     import io
     import sys
 
-    from ngram_collapse.loop import progress_bar
+    from ngram_collapse.progress import progress_bar
 
     class Terminal(io.StringIO):
         def isatty(self):

@@ -16,7 +16,8 @@ from numpy.typing import NDArray
 
 from .. import checks, seeding
 from ..errors import InputError
-from ..loop import progress_bar, recursive_training
+from ..loop import recursive_training
+from ..progress import progress_bar
 from ..results import Results, rows, spread, trajectory_columns
 from . import bounds
 from .gaussian import Gaussian

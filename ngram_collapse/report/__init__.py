@@ -14,8 +14,8 @@ Three modules, each using only the ones before it:
 """
 from .analysis import (CELLS_HEADER, Buckets, CellData, bucket_edges, cell_row, chosen_generations,
                        forget_fit, median_time_to_forget, read_cell, survival_by_count)
-from .grid import Cell, ReportRun, Settings, build_report, expand_grid, is_finished, run_cell, run_report
+from .grid import Cell, ReportRun, Settings, build_report, expand_grid, read_finished, run_cell, run_report
 
 __all__ = ["CELLS_HEADER", "Buckets", "Cell", "CellData", "ReportRun", "Settings", "bucket_edges", "build_report",
-           "cell_row", "chosen_generations", "expand_grid", "forget_fit", "is_finished", "median_time_to_forget",
+           "cell_row", "chosen_generations", "expand_grid", "forget_fit", "read_finished", "median_time_to_forget",
            "read_cell", "run_cell", "run_report", "survival_by_count"]

@@ -7,7 +7,7 @@ from __future__ import annotations
 import functools
 import itertools
 from contextlib import nullcontext
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,11 +18,12 @@ from ..experiment import run_experiment, write_run
 from ..settings import RunSettings
 from ..output import atomic_file, claim, locked, remove_stale, slug
 from ..pool import run_unordered
+from ..progress import progress_bar
 from ..results import FILES, Results, write_csv, write_json
 from ..subword_model import SubwordSettings
 from ..subword_run import reading_options, run_subword
 from . import cluster
-from .analysis import CELLS_HEADER, cell_row, read_cell
+from .analysis import CELLS_HEADER, CellData, cell_row, read_cell
 from .page import render_report
 
 
@@ -185,9 +186,9 @@ def _cell_task(settings: Settings, _shared: None, cell: Cell) -> Results:
     return run_cell(cell, settings)
 
 
-def is_finished(folder: Path, cell: Cell, settings: Settings) -> bool:
-    """Whether ``folder`` holds this cell, finished and readable (cell folders appear whole or not at
-    all, but a file can be damaged later).
+def read_finished(folder: Path, cell: Cell, settings: Settings) -> CellData | None:
+    """This cell's data, read back from ``folder`` if it holds the cell finished and readable (cell
+    folders appear whole or not at all, but a file can be damaged later); None if it does not exist.
 
     Raises:
         InputError: the folder holds files this tool did not write, or the cell run with other
@@ -195,18 +196,19 @@ def is_finished(folder: Path, cell: Cell, settings: Settings) -> bool:
         DamagedCell: it holds this cell's files but they cannot be read; running it again replaces them.
     """
     if not folder.exists():
-        return False
+        return None
     if not folder.is_dir() or not {p.name for p in folder.iterdir()} <= FILES["ngram"] | FILES["subword"]:
         raise InputError(f"{folder} holds files this tool did not write; move them or choose another out folder")
     try:
-        found = read_cell(folder).results.config
+        data = read_cell(folder)
     except InputError as e:
         raise DamagedCell(str(e)) from None
+    found = data.results.config
     for key, value in settings.config(cell).items():
         if found.get(key) != value:
             raise InputError(f"{folder} was run with {key}={found.get(key)!r}, not {value!r}; "
                              "use another out folder")
-    return True
+    return data
 
 
 class DamagedCell(Exception):
@@ -244,8 +246,6 @@ def run_report(out: Path, cells: Sequence[Cell], settings: Settings, *, jobs: in
         scheduler: ``dask://HOST:PORT`` to run cells on an existing Dask distributed cluster.
         progress: tqdm bars on stderr.
     """
-    from tqdm import tqdm
-
     out = Path(out)
     if scheduler is not None:
         cluster.check_address(scheduler)
@@ -254,18 +254,20 @@ def run_report(out: Path, cells: Sequence[Cell], settings: Settings, *, jobs: in
     with locked(out, "report.lock", "report"):
         remove_stale(out)
         _write_report_json(out, settings)
-        todo, damaged = [], {}
+        todo, damaged, known = [], {}, {}
         for cell in cells:
             try:
-                if not is_finished(out / cell.name, cell, settings):
-                    todo.append(cell)
+                data = read_finished(out / cell.name, cell, settings)
             except DamagedCell as e:
-                damaged[cell.name] = str(e)
+                damaged[cell.name], data = str(e), None
+            if data is None:
                 todo.append(cell)
+            else:
+                known[cell.name] = data
         remote = scheduler is not None and todo
         with cluster.session(scheduler) if remote else nullcontext() as client, \
-                tqdm(total=len(cells), initial=len(cells) - len(todo), unit="cell", desc="cells",
-                     disable=None if progress else True) as bar:
+                progress_bar(len(cells), progress, unit="cell", desc="cells", initial=len(cells) - len(todo),
+                             leave=True) as bar:
             if remote:
                 finished = cluster.run(client, run_cell, todo, settings)
             elif len(todo) == 1:
@@ -275,7 +277,7 @@ def run_report(out: Path, cells: Sequence[Cell], settings: Settings, *, jobs: in
             for cell, results in finished:
                 write_run(results, out / cell.name)
                 bar.update(1)
-        html, cells_csv = build_report(out, cells)
+        html, cells_csv = build_report(out, cells, known)
     return ReportRun(html, cells_csv, todo, [c for c in cells if c not in todo], damaged)
 
 
@@ -288,10 +290,11 @@ def _write_report_json(out: Path, settings: Settings) -> None:
                          "run_options": settings.run_options, "eval_corpus": settings.eval_corpus})
 
 
-def build_report(out: Path, cells: Sequence[Cell]) -> tuple[Path, Path]:
+def build_report(out: Path, cells: Sequence[Cell], known: Mapping[str, CellData] | None = None) -> tuple[Path, Path]:
     """Write ``cells.csv`` and ``report.html`` into ``out`` from the cells' folders (each file
-    replaced atomically). Returns their paths."""
-    data = [read_cell(out / cell.name) for cell in cells]
+    replaced atomically; ``known``: cells already read back, by folder name). Returns their paths."""
+    known = known or {}
+    data = [known[cell.name] if cell.name in known else read_cell(out / cell.name) for cell in cells]
     table = [cell_row(d) for d in data]
     cells_csv, html = out / "cells.csv", out / "report.html"
     with atomic_file(cells_csv) as tmp:
