@@ -77,10 +77,12 @@ def run_trajectory(model: NgramModel, settings: RunSettings, seed: np.random.See
     for gen in runs:
         seconds["sampling"] += gen.sample_seconds
         seconds["refitting"] += gen.fit_seconds
-        counts = gen.data.counts()
+        # generation 0 is the corpus, and under replace a generation's data is its sample: counted once
+        counts = original if gen.data is data else gen.data.counts()
+        sample_counts = counts if gen.sample is gen.data else gen.sample.counts()
         forgetting.update(gen.k, counts > 0)
         for name, value in (("tokens", gen.data.num_tokens), ("distinct_words", np.count_nonzero(counts)),
-                            ("sample_distinct_words", np.count_nonzero(gen.sample.counts())),
+                            ("sample_distinct_words", np.count_nonzero(sample_counts)),
                             ("entropy_bits", entropy_bits(counts)),
                             ("tv_from_original", total_variation(counts, original)),
                             ("distinct_ngrams", gen.model.distinct_ngrams)):
@@ -92,7 +94,7 @@ def run_trajectory(model: NgramModel, settings: RunSettings, seed: np.random.See
             seconds["evaluating"] += time.perf_counter() - start
         if gen.k and on_generation is not None:
             on_generation()
-        del gen, counts  # let the loop release this generation's model and data while it makes the next
+        del gen, counts, sample_counts  # let the loop release this generation's model and data while it makes the next
     return Trajectory({name: np.asarray(values) for name, values in columns.items()}, forgetting, seconds)
 
 

@@ -10,12 +10,9 @@ an error, Ctrl-C or SIGTERM, it kills them at once instead of waiting for their 
 """
 from __future__ import annotations
 
-import ctypes
-import multiprocessing
 import os
 import signal
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from typing import Any, TypeVar
 
 from . import checks
@@ -33,6 +30,8 @@ def _call(fn: Callable[[Any, Any], Any], item: Any) -> Any:
 
 def _worker_start(parent: int) -> None:
     """In each worker: die with the parent, leave Ctrl-C to it."""
+    import ctypes
+
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     try:
@@ -60,6 +59,10 @@ def run_unordered(fn: Callable[[Any, T], R], items: Sequence[T], jobs: int = 1,
         for i, item in enumerate(items):
             yield i, fn(shared, item)
         return
+    # imported here: a run with one job (the default) never needs them (12 ms at start-up)
+    import multiprocessing
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
     _shared = shared
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"),
                                initializer=_worker_start, initargs=(os.getpid(),))
