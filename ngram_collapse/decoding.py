@@ -21,6 +21,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from . import checks
+from .measures import distribution
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,7 @@ def transform(p: ArrayLike, decoding: Decoding) -> NDArray[np.float64]:
     """
     p = np.asarray(p, dtype=float)
     if decoding.plain:
-        return _normalised(p)
+        return distribution(p)
     present = p > 0
     if decoding.temperature == 1.0:
         w = p
@@ -73,7 +74,7 @@ def transform(p: ArrayLike, decoding: Decoding) -> NDArray[np.float64]:
         top = logp.max(axis=-1, keepdims=True)
         w = np.where(present, np.exp((logp - np.where(np.isfinite(top), top, 0.0)) / decoding.temperature), 0.0)
     if decoding.top_k is None and decoding.top_p is None:
-        return _normalised(w)
+        return distribution(w)
     order = np.argsort(-w, axis=-1, kind="stable")  # highest first, ties by the smaller id
     ranked = np.take_along_axis(w, order, axis=-1)
     keep = ranked > 0
@@ -85,9 +86,4 @@ def transform(p: ArrayLike, decoding: Decoding) -> NDArray[np.float64]:
         keep &= before < decoding.top_p * kept.sum(axis=-1, keepdims=True)
     out = np.zeros_like(w)
     np.put_along_axis(out, order, np.where(keep, ranked, 0.0), axis=-1)
-    return _normalised(out)
-
-
-def _normalised(w: NDArray[np.float64]) -> NDArray[np.float64]:
-    total = w.sum(axis=-1, keepdims=True)
-    return np.divide(w, total, out=np.zeros_like(w), where=total > 0)
+    return distribution(out)

@@ -209,11 +209,8 @@ def run_zipf(generations: int, trajectories: int, seed: np.random.SeedSequence, 
     mean, std, _ = spread(distinct)
     config = _config(seed, regime, m=m, a=a, b=b, n=n, sampling=sampling, temperature=decoding.temperature,
                      top_k=decoding.top_k, top_p=decoding.top_p, generations=generations, trajectories=trajectories)
-    results = survival_results("zipf", config, distinct / present, measured, {**theory, **means})
-    for row, distinct_mean, distinct_std in zip(results.generations, mean.tolist(),
-                                                [None] * mean.size if std is None else std.tolist()):
-        row.update(distinct_mean=distinct_mean, distinct_std=distinct_std)
-    return results
+    return survival_results("zipf", config, distinct / present, measured,
+                            {**theory, **means, "distinct_mean": mean, "distinct_std": std})
 
 
 def _zipf_theory(counts: NDArray[np.int64], k: NDArray[np.int64], sampling: str, regime: Workflow,

@@ -71,6 +71,12 @@ class Everygrams:
         """Number of distinct grams, the empty one included."""
         return int(self.offsets[-1])
 
+    @property
+    def continued_words(self) -> int:
+        """Number of unigrams seen after some other token, N1+(. w) > 0: the words Kneser-Ney's
+        unigram floor counts as seen continuations."""
+        return int(np.count_nonzero(self.left[self.offsets[1]:self.offsets[2]] > 0))
+
     def length(self, ids: NDArray[np.integer]) -> NDArray[np.int64]:
         """The length (number of tokens) of each gram id, shape of ``ids``."""
         return np.searchsorted(self.offsets, ids, side="right") - 1

@@ -121,8 +121,7 @@ class SmoothedSampler:
                     uni = g_len == 1
                     x[uni], y[uni] = raw[uni], 0
                 else:
-                    floor_seen = int(np.count_nonzero(E.left[E.offsets[1]:E.offsets[2]] > 0))
-                    mass_u[ROOT] = uniform.size * (d * floor_seen / den[ROOT] / model.vocab_size)
+                    mass_u[ROOT] = uniform.size * (d * E.continued_words / den[ROOT] / model.vocab_size)
         x *= s_w
         y *= s_w
         parent = E.prefix[1:grams]

@@ -381,8 +381,7 @@ class SmoothedNgram:
         if not self.unigram_floor:
             return E.left[g] / E.left_total[ROOT]
         d, total = self.discount, E.left_total[ROOT]
-        seen = int(np.count_nonzero(E.left[E.offsets[1]:E.offsets[2]] > 0))
-        return np.maximum(E.left[g] - d, 0.0) / total + d * seen / total / self.vocab_size
+        return np.maximum(E.left[g] - d, 0.0) / total + d * E.continued_words / total / self.vocab_size
 
     def _sampler(self) -> SmoothedSampler:
         if self._sampler_cache is None:

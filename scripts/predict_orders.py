@@ -76,13 +76,14 @@ def main(argv: list[str] | None = None) -> int:
     for spec in args.corpus or [DEFAULT_CORPUS]:
         for segment in args.segments:
             data = load_sequences(spec, segment=segment, max_words=args.max_words, data_dir=args.data_dir)
+            gens = np.arange(args.generations + 1)  # the first prediction does not depend on the sampling
+            firsts = {order: predicted_distinct(word_units(data, order).effective, gens) for order in args.orders}
             for sampling in args.sampling:
                 for order in args.orders:
                     results = run_experiment(data, order=order, generations=args.generations,
                                              trajectories=args.trajectories, sampling=sampling, seed=args.seed,
                                              jobs=args.jobs)
-                    first = predicted_distinct(word_units(data, order).effective, np.arange(args.generations + 1))
-                    table = compare(results.generations, args.trajectories, first)
+                    table = compare(results.generations, args.trajectories, firsts[order])
                     d, k, z, zmax = worst(table, "predicted")
                     cd, ck, cz, _ = worst(table, "corollary")
                     fd, fk, fz, _ = worst(table, "first")

@@ -87,7 +87,6 @@ static inline void enter(lane_t *L, const weight_t *thr, const uint32_t *alias, 
     } else {
         L->at = lo;
         __builtin_prefetch(&thr[lo]);
-        if (n > 8) __builtin_prefetch(&thr[lo + 8]);
     }
 }
 
