@@ -173,7 +173,7 @@ def theorem2_envelope(lam0: ArrayLike, n: ArrayLike, k: ArrayLike) -> tuple[NDAr
     return g(per_k), g(3.0 * per_k)
 
 
-def _sum_over_counts(counts: ArrayLike, k: ArrayLike, term) -> NDArray[np.float64]:
+def sum_over_counts(counts: ArrayLike, k: ArrayLike, term) -> NDArray[np.float64]:
     """sum_i term(c_i, g_k, k, n) for every k, with n = sum_i c_i.
 
     Equal counts are grouped (a real corpus has few distinct count values), so the cost is
@@ -201,7 +201,7 @@ def corollary2_expected_distinct(counts: ArrayLike, k: ArrayLike) -> NDArray[np.
     Returns:
         E[uniq_k], of the shape of ``k`` (at k = 0, the number of symbols with c_i > 0).
     """
-    return _sum_over_counts(counts, k, lambda c, gk, k, n: -np.expm1(-c * gk))
+    return sum_over_counts(counts, k, lambda c, gk, k, n: -np.expm1(-c * gk))
 
 
 def corollary1_bounds(counts: ArrayLike, k: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
@@ -222,7 +222,7 @@ def corollary1_bounds(counts: ArrayLike, k: ArrayLike) -> tuple[NDArray[np.float
     sums are :func:`theorem1_bounds` summed over symbols.
     """
     lower = corollary2_expected_distinct(counts, k)
-    upper = _sum_over_counts(counts, k, lambda c, gk, k, n: theorem1_bounds(c / n, n, k)[1])
+    upper = sum_over_counts(counts, k, lambda c, gk, k, n: theorem1_bounds(c / n, n, k)[1])
     return lower, upper
 
 

@@ -19,7 +19,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from . import checks
-from .bounds import _generations
+from .bounds import _generations, sum_over_counts
 from .decoding import Decoding, transform
 
 
@@ -49,13 +49,6 @@ def mix_fresh_rate(k: ArrayLike, real_fraction: float) -> NDArray[np.float64]:
     return rate[k]
 
 
-def _sum_over_symbols(counts: ArrayLike, absent) -> NDArray[np.float64]:
-    c = np.asarray(counts, dtype=float).ravel()
-    if np.any(c < 0):
-        raise ValueError("counts must be >= 0")
-    return (1.0 - absent(c[c > 0])).sum(axis=-1)
-
-
 def mix_fresh_expected_distinct(counts: ArrayLike, k: ArrayLike, real_fraction: float) -> NDArray[np.float64]:
     """E[distinct symbols of generation k's training data] under ``mix-fresh`` with Poisson sampling:
     sum_i 1 - exp(-c_i G_k(L)), exact for a categorical (unigram) model; a lower bound under
@@ -69,9 +62,10 @@ def mix_fresh_expected_distinct(counts: ArrayLike, k: ArrayLike, real_fraction: 
     Returns:
         Shape (G,).
     """
-    rate = mix_fresh_rate(k, real_fraction)
+    k = np.asarray(k)
+    rate = mix_fresh_rate(k.ravel(), real_fraction)[:, None]
     with np.errstate(invalid="ignore"):
-        return _sum_over_symbols(counts, lambda c: np.exp(-c[None, :] * rate[:, None]))
+        return sum_over_counts(counts, k, lambda c, gk, kk, n: -np.expm1(-c * rate))
 
 
 def mix_fixed_expected_distinct(counts: ArrayLike, units: ArrayLike, k: ArrayLike,
@@ -93,11 +87,13 @@ def mix_fixed_expected_distinct(counts: ArrayLike, units: ArrayLike, k: ArrayLik
     k = _generations(k)
     c, s = np.asarray(counts, dtype=float), np.asarray(units, dtype=float)
     keep = c > 0
+    # symbols with the same (count, units) pair are grouped: O(generations x distinct pairs)
+    pairs, multiplicity = np.unique(np.stack([c[keep], s[keep]], axis=1), axis=0, return_counts=True)
     u = descent(k, real_fraction)
     with np.errstate(divide="ignore"):
-        absent = (1.0 - real_fraction) ** s[keep][None, :] * (1.0 - u[:, None]) ** c[keep][None, :]
+        absent = (1.0 - real_fraction) ** pairs[None, :, 1] * (1.0 - u[:, None]) ** pairs[None, :, 0]
     absent[k == 0] = 0.0
-    return (1.0 - absent).sum(axis=1)
+    return (1.0 - absent) @ multiplicity.astype(float)
 
 
 def mix_fresh_survival(rate0: ArrayLike, k: ArrayLike, real_fraction: float) -> NDArray[np.float64]:
