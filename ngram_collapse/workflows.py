@@ -185,7 +185,7 @@ class Regime:
                                  "workflow")
             self.ops = OPERATIONS[type(original)]
         self.fixed = self.ops.thin(original, workflow.real_fraction, rng) if workflow.name == "mix-fixed" else None
-        self.pool = [original]
+        self.pool = original  # the accumulating workflows' data so far, joined as it grows
 
     def step(self, model: Any) -> Step:
         """Generation k's data, drawn from ``model`` (generation k-1's) and the workflow's real data."""
@@ -209,8 +209,7 @@ class Regime:
         else:
             self.sample_size = next_size(self.sample_size, self.sampling, rng)
             sample = self.draw(model, self.sample_size)
-            self.pool.append(sample)
-            train = self.ops.join(self.pool)
+            self.pool = train = self.ops.join([self.pool, sample])
             if name == "accumulate-subsample":
                 train = self.ops.subsample(train, next_size(self.n, self.sampling, rng), rng)
         self.size = self.ops.size(train)
