@@ -176,15 +176,7 @@ def run_experiment(data: Sequences, settings: RunSettings | None = None, *, held
         ``words`` table holds each word's original count, when each trajectory forgot it and when it
         came back, its effective count and sequences.
     """
-    if settings is None:
-        settings = RunSettings(**parameters)
-    elif parameters:
-        raise TypeError("give either settings or its parameters, not both")
-    if not isinstance(data, Sequences):
-        raise TypeError(f"data must be Sequences (see load_sequences or Sequences.encode), not {type(data).__name__}")
-    checks.memory("trajectories", settings.trajectories, settings.trajectories * len(data.vocab) * _BYTES_PER_WORD,
-                  f"when each of {len(data.vocab):,} words is forgotten in every trajectory")
-    seeds = seeding.spawn(settings.seed, settings.trajectories)
+    settings, seeds = prepare_run(data, settings, parameters)
     start = time.perf_counter()
     with progress_bar(data.num_tokens, progress, unit="word", desc="fitting generation 0") as bar:
         model = settings.model(data.counts() > 0 if settings.vocabulary == "fixed" else None).fit(data)
@@ -223,10 +215,32 @@ def _results(data: Sequences, units: WordUnits, settings: RunSettings, done: lis
     summary_rows = rows({"generation": np.arange(settings.generations + 1), "distinct_mean": mean,
                          "distinct_std": std, "tokens_mean": measured["tokens"].mean(axis=0), **means,
                          **theory(units, settings)})
-    forgotten = np.stack([t.forgotten.forgotten_at for t in done], axis=1)
-    returned = np.stack([t.forgotten.returned_at for t in done], axis=1)
-    words = Table(WORDS_HEADER, functools.partial(word_rows, list(data.vocab.words), units, forgotten, returned))
-    return Results("ngram", config, summary_rows, trajectory_columns(**measured), timings, tables={"words": words})
+    return Results("ngram", config, summary_rows, trajectory_columns(**measured), timings,
+                   tables={"words": words_table(data, units, [t.forgotten for t in done])})
+
+
+def prepare_run(data: Sequences, settings: RunSettings | None,
+                parameters: dict[str, Any]) -> tuple[RunSettings, list[np.random.SeedSequence]]:
+    """What every recursive run (word-level or subword) checks before any work: ``settings``, or the
+    :class:`~ngram_collapse.settings.RunSettings` its ``parameters`` make; ``data`` of the right type;
+    memory for when each word is forgotten in every trajectory. Returns the settings and the
+    trajectories' seeds (the t-th spawned from the root seed)."""
+    if settings is None:
+        settings = RunSettings(**parameters)
+    elif parameters:
+        raise TypeError("give either settings or its parameters, not both")
+    if not isinstance(data, Sequences):
+        raise TypeError(f"data must be Sequences (see load_sequences or Sequences.encode), not {type(data).__name__}")
+    checks.memory("trajectories", settings.trajectories, settings.trajectories * len(data.vocab) * _BYTES_PER_WORD,
+                  f"when each of {len(data.vocab):,} words is forgotten in every trajectory")
+    return settings, seeding.spawn(settings.seed, settings.trajectories)
+
+
+def words_table(data: Sequences, units: WordUnits, forgetting: list[Forgetting]) -> Table:
+    """The ``words`` table of a run (:func:`word_rows`), from every trajectory's :class:`Forgetting`."""
+    forgotten = np.stack([f.forgotten_at for f in forgetting], axis=1)
+    returned = np.stack([f.returned_at for f in forgetting], axis=1)
+    return Table(WORDS_HEADER, functools.partial(word_rows, list(data.vocab.words), units, forgotten, returned))
 
 
 def word_rows(vocab: list[str], units: WordUnits, forgotten: NDArray[np.int32], returned: NDArray[np.int32]):

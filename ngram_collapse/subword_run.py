@@ -23,8 +23,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from . import checks, seeding
-from .experiment import WORDS_HEADER, theory, word_rows
+from .experiment import prepare_run, theory, words_table
 from .loop import recursive_training
 from .progress import progress_bar
 from .measures import Forgetting
@@ -42,7 +41,6 @@ TEXT_HEADER = ("trajectory", "generation", "line")
 MEASURED = ("tokens", "distinct_words", "original_words", "novel_words", "novel_seen", "subword_tokens",
             "distinct_subwords", "vocabulary_overlap", "subwords_per_word", "learned_tokens")
 STAGES = ("tokenizer_training", "encoding", "ngram", "decoding", "measures")
-_BYTES_PER_WORD = 16  # as run_experiment: when each word is forgotten, per trajectory
 
 
 def reading_options(options: Mapping[str, Any]) -> dict[str, Any]:
@@ -190,16 +188,8 @@ def run_subword(data: Sequences, settings: RunSettings | None = None, subword: S
     Raises:
         InputError: bad settings, or a corpus that cannot give ``subword_vocab_size`` tokens.
     """
-    if settings is None:
-        settings = RunSettings(**parameters)
-    elif parameters:
-        raise TypeError("give either settings or its parameters, not both")
+    settings, seeds = prepare_run(data, settings, parameters)
     subword = SubwordSettings() if subword is None else subword
-    if not isinstance(data, Sequences):
-        raise TypeError(f"data must be Sequences (see load_sequences or Sequences.encode), not {type(data).__name__}")
-    checks.memory("trajectories", settings.trajectories, settings.trajectories * len(data.vocab) * _BYTES_PER_WORD,
-                  f"when each of {len(data.vocab):,} words is forgotten in every trajectory")
-    seeds = seeding.spawn(settings.seed, settings.trajectories)
     with _one_thread_per_process(jobs):
         start = time.perf_counter()
         model = SubwordNgram(settings.order, subword, data.vocab).fit(data)
@@ -234,10 +224,7 @@ def _results(data: Sequences, units: WordUnits, settings: RunSettings, done: lis
     summary_rows = rows({"generation": np.arange(settings.generations + 1), "distinct_mean": distinct,
                          "distinct_std": distinct_std, **means, "original_words_std": original_std,
                          **theory(units, settings)})
-    forgotten = np.stack([t.forgotten.forgotten_at for t in done], axis=1)
-    returned = np.stack([t.forgotten.returned_at for t in done], axis=1)
-    tables = {"words": Table(WORDS_HEADER, functools.partial(word_rows, list(data.vocab.words), units, forgotten,
-                                                             returned)),
+    tables = {"words": words_table(data, units, [t.forgotten for t in done]),
               "novel_words": Table(NOVEL_HEADER, functools.partial(_novel_rows, done))}
     if keep_text:
         tables["text"] = Table(TEXT_HEADER, functools.partial(_text_rows, done))
