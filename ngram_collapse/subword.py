@@ -28,7 +28,6 @@ is deterministic (see :meth:`SubwordTokenizer.fit`).
 """
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable
 from itertools import chain
 
@@ -228,31 +227,6 @@ def _pick_marker(text: list[str]) -> str:
 
 
 # -- what to measure per generation ---------------------------------------------------------------
-def word_counts(lines: Iterable[str], vocab: Vocabulary) -> tuple[NDArray[np.int64], dict[str, int]]:
-    """Counts of the white-space words of ``lines`` (e.g. a decoded generation).
-
-    Args:
-        lines: text; its words are ``line.split()``.
-        vocab: the original corpus's word vocabulary.
-
-    Returns:
-        (counts, novel): ``counts`` of shape (len(vocab),), the count of every word of ``vocab``
-        (markers 0); ``novel``, word -> count for the words not in ``vocab`` (a subword model makes
-        words its corpus never had). Distinct words = ``count_nonzero(counts) + len(novel)``.
-    """
-    found = Counter(chain.from_iterable(map(str.split, lines)))
-    counts = np.zeros(len(vocab), np.int64)
-    novel = {}
-    get = vocab.index.get
-    for word, c in found.items():
-        i = get(word)
-        if i is None:
-            novel[word] = c
-        else:
-            counts[i] = c
-    return counts, novel
-
-
 def distinct_subwords(sequences: Sequences) -> int:
     """Distinct subword types used in ``sequences``."""
     return int(np.count_nonzero(sequences.counts()))

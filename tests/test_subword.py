@@ -10,10 +10,13 @@ import os
 import subprocess
 import sys
 from collections import Counter
+from collections.abc import Iterable
+from itertools import chain
 from pathlib import Path
 
 import numpy as np
 import pytest
+from numpy.typing import NDArray
 
 from ngram_collapse.bounds import corollary2_expected_distinct
 from ngram_collapse.corpus import resolve
@@ -21,13 +24,39 @@ from ngram_collapse.errors import InputError
 from ngram_collapse.loop import recursive_training
 from ngram_collapse.seeding import spawn
 from ngram_collapse.ngram import NgramModel
-from ngram_collapse.subword import (SubwordTokenizer, distinct_subwords, normalize, subwords_per_word,
-                                    vocabulary_overlap, word_counts)
+from ngram_collapse.subword import SubwordTokenizer, distinct_subwords, normalize, subwords_per_word, vocabulary_overlap
 from ngram_collapse.tokenize import get_tokenizer, segment
-from ngram_collapse.vocab import Sequences
+from ngram_collapse.vocab import Sequences, Vocabulary
 
 REPO = Path(__file__).resolve().parents[1]
 HUGE = 10**7  # more tokens than any test text can give
+
+
+def word_counts(lines: Iterable[str], vocab: Vocabulary) -> tuple[NDArray[np.int64], dict[str, int]]:
+    """Counts of the white-space words of ``lines`` (e.g. a decoded generation), word by word: the
+    reference the tests count decoded text with.
+
+    Args:
+        lines: text; its words are ``line.split()``.
+        vocab: the original corpus's word vocabulary.
+
+    Returns:
+        (counts, novel): ``counts`` of shape (len(vocab),), the count of every word of ``vocab``
+        (markers 0); ``novel``, word -> count for the words not in ``vocab`` (a subword model makes
+        words its corpus never had). Distinct words = ``count_nonzero(counts) + len(novel)``.
+    """
+    found = Counter(chain.from_iterable(map(str.split, lines)))
+    counts = np.zeros(len(vocab), np.int64)
+    novel = {}
+    get = vocab.index.get
+    for word, c in found.items():
+        i = get(word)
+        if i is None:
+            novel[word] = c
+        else:
+            counts[i] = c
+    return counts, novel
+
 
 # Made-up text with what normalisation and the marker must survive: runs of spaces, tabs, a
 # no-break space, empty and blank lines, non-ASCII letters, the marker "▁" itself, and words that
