@@ -190,10 +190,9 @@ def load_sequences(
     Raises:
         InputError: missing, empty, binary or undecodable corpus; bad options.
     """
-    from .tokenize import SEGMENTS, TOKENIZERS
+    from .tokenize import SEGMENTS, get_tokenizer
 
-    if tokenizer not in TOKENIZERS:
-        raise InputError(f"unknown tokenizer {tokenizer!r} (choose from {', '.join(TOKENIZERS)})")
+    split = get_tokenizer(tokenizer, lowercase)
     if segment not in SEGMENTS:
         raise InputError(f"unknown segmentation {segment!r} (choose from {', '.join(SEGMENTS)})")
     if encoding_errors not in ("strict", "replace"):
@@ -207,7 +206,7 @@ def load_sequences(
         if tokenizer == "whitespace" and segment == "line":
             encode_whitespace(blocks, lowercase, encoder)
         else:
-            encode_python(blocks, tokenizer, lowercase, segment, encoder)
+            encode_python(blocks, split, segment, encoder)
     data = encoder.sequences()
     if data.num_tokens == 0:
         raise InputError(f"corpus {corpus.name} has no words")

@@ -8,7 +8,7 @@ first appearance, as :meth:`Sequences.encode <ngram_collapse.vocab.Sequences.enc
 from __future__ import annotations
 
 from array import array
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from itertools import chain, islice
 
 import numpy as np
@@ -129,10 +129,11 @@ def encode_whitespace(blocks: Iterable[bytes | memoryview], lowercase: bool, enc
             return
 
 
-def encode_python(blocks: Iterable[bytes | memoryview], tokenizer: str, lowercase: bool, segment: str,
+def encode_python(blocks: Iterable[bytes | memoryview], split: Callable[[str], list[str]], segment: str,
                   encoder: Encoder) -> None:
-    """Any tokenizer and segmentation, one Python call per line (or sentence)."""
-    from .tokenize import PUNKT_TRAINING_CHARS, get_tokenizer, sentence_splitter
+    """Any tokenizer (``split``: a line of text -> words, see :func:`ngram_collapse.tokenize.get_tokenizer`)
+    and segmentation, one Python call per line (or sentence)."""
+    from .tokenize import PUNKT_TRAINING_CHARS, sentence_splitter
     from .tokenize import segment as segment_lines
 
     texts: Iterator[str] = (str(block, "utf-8") for block in blocks)
@@ -147,7 +148,7 @@ def encode_python(blocks: Iterable[bytes | memoryview], tokenizer: str, lowercas
         splitter = sentence_splitter(chain.from_iterable(map(text_lines, head)))
         texts = chain(head, texts)
     lines = chain.from_iterable(map(text_lines, texts))
-    for words in segment_lines(lines, get_tokenizer(tokenizer, lowercase), splitter):
+    for words in segment_lines(lines, split, splitter):
         encoder.add(words)
         if encoder.full:
             return

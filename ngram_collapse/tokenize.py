@@ -67,11 +67,10 @@ def sentence_splitter(lines: Iterable[str]) -> Callable[[str], list[str]]:
     return PunktSentenceTokenizer(trainer.get_params()).tokenize
 
 
-def pieces(text: str, size: int | None = None) -> Iterator[str]:
-    """``text`` cut into pieces of at most ``size`` characters (default ``PUNKT_PIECE_CHARS``),
-    each after its last line end or space if that is in its second half (else at ``size``).
-    Shorter text is one piece."""
-    size = PUNKT_PIECE_CHARS if size is None else size
+def pieces(text: str) -> Iterator[str]:
+    """``text`` cut into pieces of at most ``PUNKT_PIECE_CHARS`` characters, each after its last line
+    end or space if that is in its second half (else at that size). Shorter text is one piece."""
+    size = PUNKT_PIECE_CHARS
     start = 0
     while len(text) - start > size:
         low, high = start + size // 2, start + size
