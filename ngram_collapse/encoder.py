@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from array import array
 from collections.abc import Callable, Iterable, Iterator
-from itertools import chain, islice
+from itertools import chain
 
 import numpy as np
 
 from .arrow import as_arrow, numpy_view
 from .progress import progress_bar
 from .textfiles import text_lines
-from .vocab import BOS, BOS_ID, EOS, EOS_ID, FIRST_WORD_ID, Sequences, Vocabulary
+from .vocab import BOS, BOS_ID, EOS, EOS_ID, Sequences, Vocabulary
 
 
 class _Index(dict):
@@ -81,7 +81,7 @@ class Encoder:
         self.bar.update(n)
 
     def sequences(self) -> Sequences:
-        vocab = Vocabulary(islice(self.index, FIRST_WORD_ID, None))
+        vocab = Vocabulary.from_index(self.index)
         return Sequences(np.frombuffer(self.ids, np.int32) if self.ids else np.zeros(0, np.int32),
                          np.frombuffer(self.offsets, np.int64), vocab)
 

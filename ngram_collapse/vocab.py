@@ -35,6 +35,15 @@ class Vocabulary:
         for w in words:
             self.add(w)
 
+    @classmethod
+    def from_index(cls, index: dict[str, int]) -> Vocabulary:
+        """The vocabulary of ``index``, word -> id with ids 0, 1, 2, ... in insertion order and the
+        markers first (as a reader builds it), taken over whole instead of added word by word."""
+        vocab = cls()
+        vocab.index = dict(index)
+        vocab.words = list(vocab.index)
+        return vocab
+
     def add(self, word: str) -> int:
         """The id of ``word``, assigning the next free id if it is new.
 
