@@ -72,9 +72,7 @@ int build_draws(weight_t *thr, uint32_t *alias, weight_t *totals, const int64_t 
                 const void *weights, int floating) {
     const int64_t *iw = weights;
     const double *fw = weights;
-    int64_t widest = 1;
-    for (int64_t c = 0; c < C; c++)
-        if (first[c + 1] - first[c] > widest) widest = first[c + 1] - first[c];
+    int64_t widest = widest_context(first, C);
     void *scaled = malloc((size_t)widest * (floating ? sizeof(double) : sizeof(unsigned __int128)));
     uint32_t *small = malloc((size_t)widest * 4), *large = malloc((size_t)widest * 4);
     if (!scaled || !small || !large) {
@@ -134,9 +132,7 @@ static void alias_narrow(uint64_t *cell, const uint64_t *weight, int64_t lo, int
  * negative or a context's total exceeds 32 bits (the tables are then not to be used); -1 with an
  * exception. */
 int build_narrow(uint32_t *cum, uint64_t *cell, const int64_t *first, int64_t C, const int64_t *weights) {
-    int64_t widest = 1;
-    for (int64_t c = 0; c < C; c++)
-        if (first[c + 1] - first[c] > widest) widest = first[c + 1] - first[c];
+    int64_t widest = widest_context(first, C);
     uint64_t *scaled = malloc((size_t)widest * sizeof *scaled);
     uint32_t *small = malloc((size_t)widest * 4), *large = malloc((size_t)widest * 4);
     int result = 0;

@@ -77,6 +77,15 @@ PyObject *new_bytes(Py_ssize_t size, char **data);
 
 static inline Py_ssize_t nitems(const Py_buffer *v) { return v->len / v->itemsize; }
 
+/* The number of entries of the widest context c (entries first[c] .. first[c+1]-1), at least 1: the
+ * size of the scratch space a per-context pass needs. */
+static inline int64_t widest_context(const int64_t *first, int64_t C) {
+    int64_t widest = 1;
+    for (int64_t c = 0; c < C; c++)
+        if (first[c + 1] - first[c] > widest) widest = first[c + 1] - first[c];
+    return widest;
+}
+
 /* ---------------------------------------------------------------------------------------------
  * Hashing
  */

@@ -108,10 +108,7 @@ PyObject *build_table(PyObject *self, PyObject *args) {
             if (b.slots[j].key != UINT64_MAX) perm[cursor[renumber[b.slots[j].key >> 32]]++] = (uint32_t)j;
         free(cursor);
     }
-    int64_t widest = 0;
-    for (int64_t c = 0; c < C; c++)
-        if (first[c + 1] - first[c] > widest) widest = first[c + 1] - first[c];
-    ranked *scratch = malloc((size_t)(widest ? widest : 1) * sizeof *scratch);
+    ranked *scratch = malloc((size_t)widest_context(first, C) * sizeof *scratch);
     if (!scratch) { PyErr_NoMemory(); goto fail; }
     for (int64_t c = 0; c < C; c++) {
         int64_t lo = first[c], n = first[c + 1] - lo;

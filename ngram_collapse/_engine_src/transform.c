@@ -45,9 +45,7 @@ PyObject *transform(PyObject *self, PyObject *args) {
         PyErr_SetString(PyExc_ValueError, "transform: inconsistent sizes");
         return NULL;
     }
-    int64_t widest = 1;
-    for (int64_t c = 0; c < C; c++)
-        if (first[c + 1] - first[c] > widest) widest = first[c + 1] - first[c];
+    int64_t widest = widest_context(first, C);
     ranked *r = malloc((size_t)widest * sizeof *r);
     double *weight = malloc((size_t)widest * sizeof *weight);
     if (!r || !weight) {
