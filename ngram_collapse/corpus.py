@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from .datasets_io import DATASET_SUFFIXES, HUB_PREFIX, dataset_blocks, is_dataset_folder
 from .encoder import Encoder, encode_python, encode_whitespace
@@ -75,6 +76,12 @@ class Corpus:
         """The corpus's lines of text, without line ends (see :meth:`blocks`)."""
         for block in self.blocks(encoding_errors):
             yield from text_lines(str(block, "utf-8"))
+
+
+def describe(corpus: str, options: dict[str, Any], eval_corpus: str | None = None) -> dict[str, Any]:
+    """The entries of a run's ``config`` that describe its data: the corpus, the options it was read
+    with (:func:`load_sequences`'s, not where it was found: ``data_dir``) and the held-out corpus."""
+    return {"corpus": corpus, **{k: v for k, v in options.items() if k != "data_dir"}, "eval_corpus": eval_corpus}
 
 
 def registry() -> dict[str, dict]:

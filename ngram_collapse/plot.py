@@ -120,10 +120,15 @@ def plot_survival(runs: Results | Sequence[Results], path: Path) -> None:
         path: the PNG to write.
     """
     runs = [runs] if isinstance(runs, Results) else list(runs)
+    _row_of_panels(path, [(draw_survival, one) for one in runs])
+
+
+def _row_of_panels(path: Path, panels: Sequence[tuple[Any, Results]]) -> None:
+    """A PNG of one row of panels, each ``draw(ax, results)``."""
     plt = _pyplot()
-    fig, axes = plt.subplots(1, len(runs), figsize=(6 * len(runs), 4), dpi=120, squeeze=False)
-    for ax, one in zip(axes[0], runs):
-        draw_survival(ax, one)
+    fig, axes = plt.subplots(1, len(panels), figsize=(6 * len(panels), 4), dpi=120, squeeze=False)
+    for ax, (draw, results) in zip(axes[0], panels):
+        draw(ax, results)
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
@@ -223,13 +228,5 @@ def draw_drift(ax: Any, results: Results) -> None:
 def plot_run(results: Results, path: Path) -> None:
     """The figure of a run: :func:`plot_survival` for an n-gram run; for a subword run three panels,
     word survival against the word-level theory, invented words and tokenizer drift."""
-    if results.kind != "subword":
-        plot_survival(results, path)
-        return
-    plt = _pyplot()
-    fig, axes = plt.subplots(1, 3, figsize=(18, 4), dpi=120)
-    for ax, draw in zip(axes, (draw_survival, draw_novel, draw_drift)):
-        draw(ax, results)
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
+    draws = (draw_survival, draw_novel, draw_drift) if results.kind == "subword" else (draw_survival,)
+    _row_of_panels(path, [(draw, results) for draw in draws])

@@ -13,6 +13,8 @@ from .smoothing import ESTIMATORS
 from .workflows import SAMPLING_SCHEMES, Workflow
 
 VOCABULARY_POLICIES = ("retrained", "fixed")
+#: the estimators that can score held-out text (the smoothed ones)
+EVALUATORS = tuple(e for e in ESTIMATORS if e != "mle")
 #: bytes held per trajectory and generation (measurements, their copies in the results and the CSV)
 _BYTES_PER_GENERATION = 128
 
@@ -74,7 +76,7 @@ class RunSettings:
             raise InputError(f"estimator {self.estimator} is sampled as it is: the decoding transforms (temperature, "
                              "top-k, top-p) apply to the mle estimator", "estimator")
         if self.eval_estimator is not None:
-            checks.choice("eval_estimator", self.eval_estimator, [e for e in ESTIMATORS if e != "mle"])
+            checks.choice("eval_estimator", self.eval_estimator, EVALUATORS)
             self.evaluator()  # noqa: B018 - e.g. kneser-ney at order 1, lidstone without gamma
 
     @property

@@ -120,7 +120,7 @@ def default_out(*parts: object) -> Path:
 
 def add_estimator(p: argparse.ArgumentParser, axis: bool = False) -> None:
     """The n-gram estimator and how held-out text is scored (``axis``: the estimator is a grid axis)."""
-    from ..settings import VOCABULARY_POLICIES
+    from ..settings import EVALUATORS, VOCABULARY_POLICIES
     from ..smoothing import ESTIMATORS
 
     if axis:
@@ -136,7 +136,7 @@ def add_estimator(p: argparse.ArgumentParser, axis: bool = False) -> None:
     p.add_argument("--vocabulary", choices=VOCABULARY_POLICIES, default="retrained",
                    help="smoothed estimators: re-learn the vocabulary from each generation (default) or keep "
                    "the original corpus's (smoothing can then bring a word back)")
-    p.add_argument("--eval-estimator", choices=[e for e in ESTIMATORS if e != "mle"],
+    p.add_argument("--eval-estimator", choices=EVALUATORS,
                    help="scores held-out text for mle runs, fitted on each generation's data (default "
                    "kneser-ney with the unigram floor; laplace at order 1)")
 

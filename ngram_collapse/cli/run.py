@@ -40,7 +40,7 @@ def add_command(commands: argparse._SubParsersAction) -> None:
 
 def run_command(args: argparse.Namespace) -> int:
     """``python -m ngram_collapse [run] [options]``: the recursive n-gram run."""
-    from ..corpus import DEFAULT_CORPUS, load_sequences
+    from ..corpus import DEFAULT_CORPUS, describe, load_sequences
     from ..experiment import run_experiment, write_run
     from ..output import claim, format_table
     from ..results import is_results
@@ -69,7 +69,7 @@ def run_command(args: argparse.Namespace) -> int:
     data = load_sequences(args.corpus, progress=not args.quiet, **reading_options(options))
     heldout = None if args.eval_corpus is None else _load_heldout(args.eval_corpus, options)
     reading = time.perf_counter() - start
-    about = {"corpus": corpus, **{k: v for k, v in options.items() if k != "data_dir"}, "eval_corpus": args.eval_corpus}
+    about = describe(corpus, options, args.eval_corpus)
     if subword is None:
         results = run_experiment(data, settings, heldout=heldout, jobs=args.jobs, progress=not args.quiet, about=about)
     else:

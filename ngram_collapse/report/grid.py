@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import seeding
+from ..corpus import describe, load_sequences
 from ..errors import InputError
 from ..experiment import run_experiment, write_run
 from ..settings import RunSettings
@@ -108,8 +109,7 @@ class Settings:
 
     def about(self, cell: Cell) -> dict[str, Any]:
         """The entries of a cell's ``config`` that describe its corpus (as a single run records them)."""
-        return {"corpus": cell.corpus, **{k: v for k, v in self.corpus_options.items() if k != "data_dir"},
-                "eval_corpus": self.eval_corpus}
+        return describe(cell.corpus, self.corpus_options, self.eval_corpus)
 
     def config(self, cell: Cell) -> dict[str, Any]:
         """The ``config`` a finished cell's ``summary.json`` holds."""
@@ -164,8 +164,6 @@ def expand_grid(corpora: Sequence[str], orders: Sequence[int], samplings: Sequen
 def _load(spec: str, options: tuple[tuple[str, Any], ...], full: bool = False):
     """A corpus read once per process (cells of the same corpus share it); ``full``: every word (the
     held-out text), whatever ``max_words``."""
-    from ..corpus import load_sequences
-
     return load_sequences(spec, **{**dict(options), **({"max_words": None} if full else {})})
 
 
