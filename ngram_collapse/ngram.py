@@ -24,9 +24,10 @@ from numpy.typing import NDArray
 
 from . import checks
 from .errors import InputError
+from .everygrams import padded_stream
 from .smoothing import SmoothedNgram
 from .table import NgramCounts, count_ngrams
-from .vocab import BOS_ID, EOS_ID, Sequences, Vocabulary
+from .vocab import Sequences, Vocabulary
 
 MAX_ORDER = 64
 
@@ -131,34 +132,18 @@ class NgramModel:
         ids = [self.vocab.lookup(w) for w in (*context, word)]
         if any(i is None for i in ids):
             return 0.0
-        stream = self._nltk_padded_stream()
+        if self._nltk_stream is None:  # every sequence padded as NLTK pads it, order-1 markers each side
+            self._nltk_stream = padded_stream(self.data, self.order - 1, np.arange(len(self.vocab)))
+        stream, remaining = self._nltk_stream
         m = len(ids)
         windows = stream.size - m + 1
         if windows <= 0:
             return 0.0
-        match = np.ones(windows, dtype=bool)
+        match = remaining[:windows] >= m  # windows within one padded sequence
         for t, i in enumerate(ids[:-1]):
             match &= stream[t:t + windows] == i
-        last = stream[m - 1:m - 1 + windows]
-        total = np.count_nonzero(match & (last >= 0))
-        return float(np.count_nonzero(match & (last == ids[-1])) / total) if total else 0.0
-
-    def _nltk_padded_stream(self) -> NDArray[np.int32]:
-        """Every sequence padded as NLTK pads it (order-1 ``<s>`` and ``</s>`` each side), -1 between."""
-        if self._nltk_stream is None:
-            data, pad = self.data, self.order - 1
-            n_seq = len(data)
-            seq = np.repeat(np.arange(n_seq), data.lengths)
-            width = data.lengths + 2 * pad + 1
-            start = np.concatenate(([0], np.cumsum(width)[:-1]))
-            stream = np.full(int(width.sum()), -1, dtype=np.int32)
-            word_pos = start[seq] + pad + (np.arange(data.num_tokens) - data.offsets[seq])
-            stream[word_pos] = data.ids
-            for j in range(pad):
-                stream[start + j] = BOS_ID
-                stream[start + pad + data.lengths + j] = EOS_ID
-            self._nltk_stream = stream
-        return self._nltk_stream
+        total = np.count_nonzero(match)
+        return float(np.count_nonzero(match & (stream[m - 1:m - 1 + windows] == ids[-1])) / total) if total else 0.0
 
     # -- sampling ------------------------------------------------------------------------------
     def sample(self, num_tokens: int, rng: np.random.Generator, temperature: float = 1.0,
