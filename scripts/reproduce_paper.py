@@ -50,9 +50,10 @@ def simulated(name: str, seed: int) -> list[Results]:
     return [simulate(p.model, p.generations, p.trajectories, seed, **p.parameters) for p in paper.FIGURES[name]]
 
 
-def write_summaries(name: str, out: Path, runs: Sequence[Results]) -> None:
-    """``name.png`` (one panel per run) and ``name.csv`` (:func:`write_summaries_csv`)."""
-    plot.figure_survival_vs_theory(runs, out / f"{name}.png")
+def write_summaries(name: str, out: Path, runs: Sequence[Results], draw=plot.figure_survival_vs_theory) -> None:
+    """``name.png`` drawn by ``draw(runs, path)`` (by default one panel per run, survival against the
+    theory) and ``name.csv`` (:func:`write_summaries_csv`)."""
+    draw(runs, out / f"{name}.png")
     write_summaries_csv(out / f"{name}.csv", runs)
 
 
@@ -116,9 +117,7 @@ def fig7(out: Path, args: argparse.Namespace) -> None:
 def fig5(out: Path, args: argparse.Namespace) -> None:
     """Figure 5: Pr(Sigma_k > 0.1) of the Gaussian vs Theorem 3, Bertrand et al. and the best
     fractional-moment bound, n = 10, 1,000 trajectories x 200 generations, log y."""
-    runs = simulated("fig5", args.seed)
-    continuous_plots.plot_prob_above_eps(runs, out / "fig5.png")
-    write_summaries_csv(out / "fig5.csv", runs)
+    write_summaries("fig5", out, simulated("fig5", args.seed), continuous_plots.plot_prob_above_eps)
 
 
 @figure("fig11_12")
@@ -137,9 +136,7 @@ def fig11_12(out: Path, args: argparse.Namespace) -> None:
 def fig13(out: Path, args: argparse.Namespace) -> None:
     """Figure 13: Pr(Sigma_k > 0.1) of the symmetric mixture vs Theorem 4, n = 10, mu0 = 1,
     500 trajectories x 200 generations, joint ML and approximate ML, log y."""
-    runs = simulated("fig13", args.seed)
-    continuous_plots.plot_prob_above_eps(runs, out / "fig13.png")
-    write_summaries_csv(out / "fig13.csv", runs)
+    write_summaries("fig13", out, simulated("fig13", args.seed), continuous_plots.plot_prob_above_eps)
 
 
 def figure6(out: Path, seed: int, data_dir: str | os.PathLike, max_words: int | None = None,
