@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from helpers import clean_env
 
 SMALL = ["--generations", "2", "--trajectories", "2", "--quiet"]
 
@@ -102,15 +102,9 @@ def test_encoding_errors_replace_goes_on(tmp_path, cli):
     assert code == 0
 
 
-def subprocess_env(**extra):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "NGRAM_COLLAPSE"))}
-    env.update(extra)
-    return env
-
-
 def test_offline_registered_corpus_without_local_copy(tmp_path):
     """No local copy and no network: one line that names both ways to fix it, exit 2, no traceback."""
-    env = subprocess_env(NGRAM_COLLAPSE_DATA=str(tmp_path), HF_HUB_OFFLINE="1", HF_DATASETS_OFFLINE="1",
+    env = clean_env(NGRAM_COLLAPSE_DATA=str(tmp_path), HF_HUB_OFFLINE="1", HF_DATASETS_OFFLINE="1",
                          HF_HOME=str(tmp_path / "hf"))
     proc = subprocess.run([sys.executable, "-m", "ngram_collapse", "--corpus", "wikitext-2:test",
                            "--out", str(tmp_path / "out")], capture_output=True, text=True, env=env,
@@ -135,6 +129,6 @@ def test_main_command_is_light_and_exits_0(tmp_path):
         "assert not heavy, heavy\n"
     )
     proc = subprocess.run([sys.executable, "-c", code, str(tmp_path / "o")], capture_output=True, text=True,
-                          env=subprocess_env(), timeout=120)
+                          env=clean_env(), timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "o" / "summary.json").exists()

@@ -13,14 +13,10 @@ from ngram_collapse.settings import RunSettings
 from ngram_collapse.loop import recursive_training
 from ngram_collapse.ngram import NgramModel
 from ngram_collapse.vocab import Sequences
+from helpers import mean_and_se
 
 TRAJECTORIES = 24
 GENERATIONS = 8
-
-
-def mean_and_se(result):
-    distinct = result.per_trajectory("distinct_words").astype(float)
-    return distinct.mean(0), distinct.std(0, ddof=1) / np.sqrt(distinct.shape[0])
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +29,7 @@ def test_unigram_poisson_sampling_matches_corollary2(poisson_run, valid):
     """Order 1, Poisson sampling: each word's count is an independent Poisson(previous count), so
     E[uniq_k] = sum_i 1 - exp(-c_i g_k) exactly."""
     result = poisson_run
-    mean, se = mean_and_se(result)
+    mean, se = mean_and_se(result.per_trajectory("distinct_words"))
     expected = result.column("expected")
     assert mean[0] == expected[0] == np.count_nonzero(valid.counts())
     z = (mean[1:] - expected[1:]) / se[1:]
@@ -43,7 +39,7 @@ def test_unigram_poisson_sampling_matches_corollary2(poisson_run, valid):
 def test_unigram_multinomial_sampling_inside_corollary1(valid):
     result = run_experiment(valid, order=1, generations=GENERATIONS, trajectories=TRAJECTORIES,
                             sampling="multinomial", seed=8)
-    mean, se = mean_and_se(result)
+    mean, se = mean_and_se(result.per_trajectory("distinct_words"))
     assert np.all(mean[1:] >= result.column("bound_lower")[1:] - 4 * se[1:])
     assert np.all(mean[1:] <= result.column("bound_upper")[1:] + 4 * se[1:])
     assert np.all(result.per_trajectory("distinct_words") <= result.generations[0]["distinct_mean"])
@@ -52,7 +48,7 @@ def test_unigram_multinomial_sampling_inside_corollary1(valid):
 def test_the_check_can_fail(poisson_run, valid):
     """The Corollary 2 check rejects a process that forgets faster: here, one generation more."""
     result = poisson_run
-    mean, se = mean_and_se(result)
+    mean, se = mean_and_se(result.per_trajectory("distinct_words"))
     from ngram_collapse.bounds import corollary2_expected_distinct
 
     wrong = corollary2_expected_distinct(valid.counts(), np.arange(GENERATIONS + 1) + 1)

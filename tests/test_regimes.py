@@ -14,11 +14,11 @@ from ngram_collapse import bounds, cli, regimes
 from ngram_collapse.decoding import Decoding, transform
 from ngram_collapse.experiment import run_experiment
 from ngram_collapse.simulate import simulate
+from helpers import mean_and_se
 
 
 def z_scores(run, key):
-    distinct = run.per_trajectory("distinct_words").astype(float)
-    mean, se = distinct.mean(0), distinct.std(0, ddof=1) / np.sqrt(distinct.shape[0])
+    mean, se = mean_and_se(run.per_trajectory("distinct_words"))
     return (mean[1:] - run.column(key)[1:]) / se[1:]
 
 

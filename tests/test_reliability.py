@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from ngram_collapse.cli import main as run_main
+from helpers import clean_env
 
 SMALL = ["--generations", "1", "--trajectories", "1", "--no-plot", "--quiet"]
 REPO = Path(__file__).resolve().parents[1]
@@ -33,8 +34,7 @@ def one_line(err: str) -> str:
 
 
 def env(**extra):
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "NGRAM_COLLAPSE"))}
-    return {**clean, "PYTHONPATH": str(REPO), **extra}
+    return clean_env(PYTHONPATH=str(REPO), **extra)
 
 
 # ------------------------------------------------------------------------------ 1. never lose files

@@ -20,6 +20,7 @@ from ngram_collapse.subword import SubwordTokenizer, normalize
 from ngram_collapse.subword_model import SubwordSettings, text_lines
 from ngram_collapse.subword_run import MEASURED, NOVEL_HEADER, reading_options, run_subword
 from ngram_collapse.vocab import Sequences
+from helpers import mean_and_se
 
 HUGE = 10**7
 
@@ -41,10 +42,6 @@ def per_trajectory(run, column):
     return run.per_trajectory(column).astype(float)
 
 
-def mean_se(values):
-    return values.mean(0), values.std(0, ddof=1) / np.sqrt(values.shape[0])
-
-
 # -- the subword path checked against the word-level one -------------------------------------------
 def test_frozen_whole_word_tokenizer_matches_corollary2_as_the_word_level_run_does(prefix, whole_words):
     """Order 1, Poisson sampling, a frozen tokenizer whose tokens are whole words: through text, the
@@ -56,7 +53,7 @@ def test_frozen_whole_word_tokenizer_matches_corollary2_as_the_word_level_run_do
     expected = corollary2_expected_distinct(prefix.counts(), np.arange(7))
     assert np.allclose(subword.column("expected"), expected) and np.allclose(word.column("expected"), expected)
     for run, column in ((subword, "original_words"), (word, "distinct_words")):
-        mean, se = mean_se(per_trajectory(run, column))
+        mean, se = mean_and_se(per_trajectory(run, column))
         assert mean[0] == expected[0]
         z = (mean[1:] - expected[1:]) / se[1:]
         assert np.all(np.abs(z) < 4), z
@@ -75,8 +72,8 @@ def test_frozen_whole_word_tokenizer_at_order_3_is_the_word_level_process(prefix
     settings = dict(order=3, generations=5, trajectories=16, sampling="multinomial")
     subword = run_subword(prefix, subword=whole_words, seed=21, **settings)
     word = run_experiment(prefix, seed=22, **settings)
-    a, se_a = mean_se(per_trajectory(subword, "original_words"))
-    b, se_b = mean_se(per_trajectory(word, "distinct_words"))
+    a, se_a = mean_and_se(per_trajectory(subword, "original_words"))
+    b, se_b = mean_and_se(per_trajectory(word, "distinct_words"))
     z = (a[1:] - b[1:]) / np.sqrt(se_a[1:] ** 2 + se_b[1:] ** 2)
     assert np.all(np.abs(z) < 4), z
     assert np.all(a[1:] < a[0] - 100)  # words are lost: a comparison with room to fail
