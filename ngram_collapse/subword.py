@@ -152,13 +152,30 @@ class SubwordTokenizer:
         words = list(chain.from_iterable(split))
         del split
         distinct = list(dict.fromkeys(words))
+        number = dict(zip(distinct, range(len(distinct))))
+        word_ids = np.fromiter(map(number.__getitem__, words), np.int64, len(words))
+        del words, number
+        return self._assemble(distinct, word_ids, words_per_line)
+
+    def encode_words(self, data: Sequences) -> Sequences:
+        """:meth:`encode` of the text of word Sequences (each sequence's words joined by spaces),
+        straight from their word ids: every word present is encoded once and no text is built.
+        The words must hold no white space (as words read with ``str.split`` never do)."""
+        self._check_fitted()
+        present = np.flatnonzero(data.counts())
+        number = np.zeros(len(data.vocab), np.int64)
+        number[present] = np.arange(present.size)
+        lengths = data.lengths
+        return self._assemble([data.vocab.words[i] for i in present.tolist()], number[data.ids],
+                              lengths[lengths > 0])
+
+    def _assemble(self, distinct: list[str], word_ids: NDArray[np.int64], words_per_line: NDArray[np.int64]) -> Sequences:
+        """The subword Sequences of lines of ``words_per_line`` words, word i being ``distinct[word_ids[i]]``;
+        each distinct word encoded once by the library. Raises the unknown-character error of :meth:`encode`."""
         unknown = set("".join(distinct)) - self._chars
         if unknown:
             shown = "".join(sorted(unknown)[:10])
             raise InputError(f"lines: {len(unknown)} characters the tokenizer was not trained on ({shown!r})")
-        number = dict(zip(distinct, range(len(distinct))))
-        word_ids = np.fromiter(map(number.__getitem__, words), np.int64, len(words))
-        del words, number
         pieces = [e.ids for e in self._tokenizer.encode_batch_fast(distinct)]
         piece_count = np.fromiter(map(len, pieces), np.int64, len(pieces))
         piece_start = np.concatenate(([0], np.cumsum(piece_count)[:-1]))

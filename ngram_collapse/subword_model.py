@@ -130,24 +130,28 @@ class SubwordNgram:
             InputError: the first fit's text cannot give ``subword_vocab_size`` tokens (about
                 ``subword_vocab_size``; the message says which size would do).
         """
-        lines = text_lines(data)
         first = self.tokenizer is None
         if first or (self.subword.tokenizer_policy == "retrained" and data.num_tokens):
             with self.stopwatch("tokenizer_training"):
                 tokenizer = SubwordTokenizer(self.subword.tokenizer, self.subword.subword_vocab_size,
                                              allow_smaller=not first)
                 try:
-                    self.tokenizer = tokenizer.fit(lines)
+                    self.tokenizer = tokenizer.fit(text_lines(data))
                 except InputError as e:
                     if e.parameter != "vocab_size":
                         raise
                     raise InputError(f"subword_{e}", "subword_vocab_size") from None
         with self.stopwatch("encoding"):
-            self.subwords = self.tokenizer.encode(lines)
+            self.subwords = self.tokenizer.encode_words(data)
         with self.stopwatch("ngram"):
             self.ngram = NgramModel(self.order).fit(self.subwords)
-        self.data, self.lines = data, lines
+        self.data = data
         return self
+
+    @property
+    def lines(self) -> list[str]:
+        """The text the model was fitted on, one line per sequence (:func:`text_lines`)."""
+        return text_lines(self.data)
 
     def sample(self, size: int, rng: np.random.Generator, **decoding: Any) -> Sequences:
         """``size`` words of text: subword sequences drawn one after another (``decoding``: the keyword

@@ -25,6 +25,7 @@ from ngram_collapse.loop import recursive_training
 from ngram_collapse.seeding import spawn
 from ngram_collapse.ngram import NgramModel
 from ngram_collapse.subword import SubwordTokenizer, distinct_subwords, normalize, subwords_per_word, vocabulary_overlap
+from ngram_collapse.subword_model import text_lines
 from ngram_collapse.tokenize import get_tokenizer, segment
 from ngram_collapse.vocab import Sequences, Vocabulary
 
@@ -114,6 +115,20 @@ def test_encoding_equals_the_librarys_own_pipeline(valid_lines, bpe_500):
     seqs = SubwordTokenizer("bpe", 500).fit(lines).encode(lines)
     reference = reference_library_ids(lines, 500)
     assert [seqs.ids[a:b].tolist() for a, b in zip(seqs.offsets[:-1], seqs.offsets[1:])] == reference
+
+
+def test_encoding_word_sequences_equals_encoding_their_text(valid_lines, bpe_500):
+    """encode_words (from word ids, as a run fits) gives what encode gives on the same words as text,
+    empty sequences and words the corpus never had included."""
+    words = Sequences.encode(line.split() for line in valid_lines)
+    sample = NgramModel(1).fit(words).sample(20_000, np.random.default_rng(3))
+    grown = Sequences.encode([[], ["zzz", "the"], [], ["the", "qq"]], words.vocab)
+    for data in (words, sample, grown):
+        a, b = bpe_500.encode_words(data), bpe_500.encode(text_lines(data))
+        assert np.array_equal(a.ids, b.ids) and np.array_equal(a.offsets, b.offsets) and a.vocab is b.vocab
+    assert (sample.lengths == 0).any() and len(bpe_500.encode_words(grown)) == 2
+    with pytest.raises(InputError, match="not trained on"):
+        bpe_500.encode_words(Sequences.encode([["\u4e2d"]], words.vocab))
 
 
 def test_any_id_sequence_decodes_to_normalised_text():
